@@ -1,0 +1,13 @@
+// The public surface of shared/: everything the trainer, the Worker and the widget use.
+export * from "./spec.ts";
+export * from "./rng.ts";
+export * from "./network.ts";
+export * from "./init.ts";
+export * from "./loss.ts";
+export * from "./optimizer.ts";
+export * from "./train-step.ts";
+export * from "./predict.ts";
+export type { Kernels } from "./kernels/kernels.ts";
+export { tsKernels } from "./kernels/ts-kernels.ts";
+export type { Param, Layer } from "./layers/layer.ts";
+export * from "./preprocess.ts";

@@ -1,0 +1,185 @@
+// The plain TypeScript kernels: the reference every faster implementation is tested against, and the
+// fallback where Wasm SIMD is missing. Written for speed within plain JS: the matrix product is
+// blocked so a panel of B stays in cache, unrolled over K so each C element is loaded and stored once
+// per four multiply-adds, and the transposed cases are handled in their natural loop orders rather
+// than by copying (no allocation in any kernel).
+
+import type { Kernels } from "./kernels.ts";
+
+const NB = 256; // columns of C per block: 4 rows of B panel = 4 KiB, C row block 1 KiB
+
+/** C[i, j0:j1] (+)= sum_k A(i,k) * B[k, j0:j1] for B stored [K x N]. aStrideK / aStrideI address A. */
+function gemmRowsBN(
+  M: number, N: number, K: number,
+  A: Float32Array, aOff: number, aStrideI: number, aStrideK: number,
+  B: Float32Array, bOff: number, C: Float32Array, cOff: number, accumulate: boolean,
+): void {
+  for (let j0 = 0; j0 < N; j0 += NB) {
+    const j1 = Math.min(N, j0 + NB);
+    for (let i = 0; i < M; i++) {
+      const ci = cOff + i * N;
+      if (!accumulate) for (let j = j0; j < j1; j++) C[ci + j] = 0;
+      const ai = aOff + i * aStrideI;
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const a0 = A[ai + k * aStrideK], a1 = A[ai + (k + 1) * aStrideK];
+        const a2 = A[ai + (k + 2) * aStrideK], a3 = A[ai + (k + 3) * aStrideK];
+        const b0 = bOff + k * N, b1 = b0 + N, b2 = b1 + N, b3 = b2 + N;
+        for (let j = j0; j < j1; j++) {
+          C[ci + j] += a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
+        }
+      }
+      for (; k < K; k++) {
+        const a = A[ai + k * aStrideK];
+        const b = bOff + k * N;
+        for (let j = j0; j < j1; j++) C[ci + j] += a * B[b + j];
+      }
+    }
+  }
+}
+
+/** C[i,j] (+)= dot(A row i, B row j) for A stored [M x K] and B stored [N x K]: contiguous dots. */
+function gemmNT(
+  M: number, N: number, K: number,
+  A: Float32Array, aOff: number, B: Float32Array, bOff: number,
+  C: Float32Array, cOff: number, accumulate: boolean,
+): void {
+  // 2x2 register block: four dot products share each loaded A and B element.
+  let i = 0;
+  for (; i + 2 <= M; i += 2) {
+    const a0 = aOff + i * K, a1 = a0 + K;
+    let j = 0;
+    for (; j + 2 <= N; j += 2) {
+      const b0 = bOff + j * K, b1 = b0 + K;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      for (let k = 0; k < K; k++) {
+        const x0 = A[a0 + k], x1 = A[a1 + k], y0 = B[b0 + k], y1 = B[b1 + k];
+        s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1;
+      }
+      const c0 = cOff + i * N + j, c1 = c0 + N;
+      if (accumulate) { C[c0] += s00; C[c0 + 1] += s01; C[c1] += s10; C[c1 + 1] += s11; }
+      else { C[c0] = s00; C[c0 + 1] = s01; C[c1] = s10; C[c1 + 1] = s11; }
+    }
+    for (; j < N; j++) {
+      const b0 = bOff + j * K;
+      let s0 = 0, s1 = 0;
+      for (let k = 0; k < K; k++) { const y = B[b0 + k]; s0 += A[a0 + k] * y; s1 += A[a1 + k] * y; }
+      const c0 = cOff + i * N + j;
+      if (accumulate) { C[c0] += s0; C[c0 + N] += s1; } else { C[c0] = s0; C[c0 + N] = s1; }
+    }
+  }
+  for (; i < M; i++) {
+    const a0 = aOff + i * K;
+    for (let j = 0; j < N; j++) {
+      const b0 = bOff + j * K;
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[a0 + k] * B[b0 + k];
+      const c = cOff + i * N + j;
+      C[c] = accumulate ? C[c] + s : s;
+    }
+  }
+}
+
+/** Generic fallback for A and B both transposed (not used by the layers; kept for completeness). */
+function gemmTT(
+  M: number, N: number, K: number,
+  A: Float32Array, aOff: number, B: Float32Array, bOff: number,
+  C: Float32Array, cOff: number, accumulate: boolean,
+): void {
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[aOff + k * M + i] * B[bOff + j * K + k];
+      const c = cOff + i * N + j;
+      C[c] = accumulate ? C[c] + s : s;
+    }
+  }
+}
+
+export const tsKernels: Kernels = {
+  name: "ts",
+
+  gemm(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate) {
+    if (!transB) {
+      // A(i,k) at aOff + i*K + k (normal) or aOff + k*M + i (transposed).
+      if (transA) gemmRowsBN(M, N, K, A, aOff, 1, M, B, bOff, C, cOff, accumulate);
+      else gemmRowsBN(M, N, K, A, aOff, K, 1, B, bOff, C, cOff, accumulate);
+    } else if (!transA) gemmNT(M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+    else gemmTT(M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+  },
+
+  im2col(inp, inOff, C, H, W, kh, kw, stride, pad, OH, OW, col, colOff) {
+    const L = OH * OW;
+    let row = colOff;
+    for (let c = 0; c < C; c++) {
+      const plane = inOff + c * H * W;
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++, row += L) {
+          let o = row;
+          for (let oy = 0; oy < OH; oy++) {
+            const y = oy * stride - pad + ki;
+            if (y < 0 || y >= H) {
+              for (let ox = 0; ox < OW; ox++) col[o++] = 0;
+              continue;
+            }
+            const src = plane + y * W;
+            for (let ox = 0; ox < OW; ox++) {
+              const x = ox * stride - pad + kj;
+              col[o++] = x >= 0 && x < W ? inp[src + x] : 0;
+            }
+          }
+        }
+      }
+    }
+  },
+
+  col2im(col, colOff, C, H, W, kh, kw, stride, pad, OH, OW, dinp, dinpOff) {
+    const L = OH * OW;
+    let row = colOff;
+    for (let c = 0; c < C; c++) {
+      const plane = dinpOff + c * H * W;
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++, row += L) {
+          let o = row;
+          for (let oy = 0; oy < OH; oy++) {
+            const y = oy * stride - pad + ki;
+            if (y < 0 || y >= H) { o += OW; continue; }
+            const dst = plane + y * W;
+            for (let ox = 0; ox < OW; ox++, o++) {
+              const x = ox * stride - pad + kj;
+              if (x >= 0 && x < W) dinp[dst + x] += col[o];
+            }
+          }
+        }
+      }
+    }
+  },
+
+  maxpoolForward(inp, out, argmax, planes, H, W, size, stride, OH, OW) {
+    let o = 0;
+    for (let p = 0; p < planes; p++) {
+      const base = p * H * W;
+      for (let oy = 0; oy < OH; oy++) {
+        for (let ox = 0; ox < OW; ox++, o++) {
+          let best = base + oy * stride * W + ox * stride;
+          let max = inp[best];
+          for (let ky = 0; ky < size; ky++) {
+            const r = base + (oy * stride + ky) * W + ox * stride;
+            for (let kx = 0; kx < size; kx++) {
+              const v = inp[r + kx];
+              // `!(v <= max)` also picks up NaN, so a NaN input stays visible downstream.
+              if (!(v <= max)) { max = v; best = r + kx; }
+            }
+          }
+          out[o] = max;
+          argmax[o] = best;
+        }
+      }
+    }
+  },
+
+  maxpoolBackward(dout, argmax, dinp, outLen) {
+    dinp.fill(0);
+    for (let o = 0; o < outLen; o++) dinp[argmax[o]] += dout[o];
+  },
+};

@@ -1,0 +1,40 @@
+// The one interface every layer implements (ConvNetJS-style): a forward/backward pair on flat NCHW
+// Float32Arrays, plus its parameters and their gradients. The network owns the activation buffers
+// and hands each layer its input x, output y and their gradients; a layer owns only the scratch it
+// needs (im2col columns, pooling argmax, dropout mask), sized once per batch size in `resize`.
+
+import type { Kernels } from "../kernels/kernels.ts";
+import type { Rng } from "../rng.ts";
+import type { Shape } from "../spec.ts";
+
+/** A learnable tensor and its gradient (same length). `fanOut` = output channels / units (dim 0). */
+export interface Param {
+  name: string; // "conv1.weight"
+  shape: number[];
+  data: Float32Array;
+  grad: Float32Array;
+}
+
+export interface ForwardContext {
+  kernels: Kernels;
+  train: boolean;
+  rng: Rng; // dropout masks
+}
+
+export interface Layer {
+  readonly name: string;
+  readonly inShape: Shape;
+  readonly outShape: Shape;
+  readonly params: Param[];
+  /** Allocates batch-size-dependent scratch. Called by the network only when n changes. */
+  resize(n: number): void;
+  forward(x: Float32Array, y: Float32Array, n: number, ctx: ForwardContext): void;
+  /** Writes dx (unless null: the first layer's input gradient is never needed) and overwrites
+   *  the params' grads. x and y are the forward input and output of the same batch. */
+  backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, kernels: Kernels): void;
+}
+
+export function makeParam(name: string, shape: number[]): Param {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { name, shape, data: new Float32Array(size), grad: new Float32Array(size) };
+}

@@ -1,0 +1,94 @@
+// Builds a network from an architecture spec and runs it: forward (inference or training) and
+// backward on flat NCHW batches. Activation and gradient buffers are allocated once per batch size,
+// so a training step at a fixed batch size allocates nothing.
+
+import type { Kernels } from "./kernels/kernels.ts";
+import { tsKernels } from "./kernels/ts-kernels.ts";
+import { AffineLayer } from "./layers/affine.ts";
+import { ConvLayer } from "./layers/conv.ts";
+import { DropoutLayer } from "./layers/dropout.ts";
+import type { Layer, Param } from "./layers/layer.ts";
+import { MaxPoolLayer } from "./layers/maxpool.ts";
+import { ReluLayer } from "./layers/relu.ts";
+import { Rng, type RngState } from "./rng.ts";
+import { resolveSpec, shapeSize, type ArchSpec } from "./spec.ts";
+
+export class Network {
+  readonly layers: Layer[];
+  readonly params: Param[];
+  readonly classes: number;
+  readonly inputSize: number;
+  /** Dropout masks come from here; its state is part of a training checkpoint. */
+  readonly rng: Rng;
+  kernels: Kernels;
+  private batch = 0;
+  private acts: Float32Array[] = []; // acts[0] = input copy, acts[i+1] = output of layer i
+  private grads: Float32Array[] = [];
+
+  constructor(readonly spec: ArchSpec, options: { kernels?: Kernels; seed?: number } = {}) {
+    this.kernels = options.kernels ?? tsKernels;
+    this.rng = new Rng(options.seed ?? 1);
+    this.layers = resolveSpec(spec).map((l): Layer => {
+      switch (l.type) {
+        case "conv": return new ConvLayer(l.name, l.inShape, l.outShape, l.size, l.stride ?? 1, l.pad ?? 0);
+        case "relu": return new ReluLayer(l.name, l.inShape, l.outShape);
+        case "pool": return new MaxPoolLayer(l.name, l.inShape, l.outShape, l.size, l.stride ?? l.size);
+        case "dropout": return new DropoutLayer(l.name, l.inShape, l.outShape, l.ratio);
+        case "affine": return new AffineLayer(l.name, l.inShape, l.outShape);
+      }
+    });
+    this.params = this.layers.flatMap((l) => l.params);
+    this.inputSize = shapeSize(spec.input);
+    this.classes = this.layers[this.layers.length - 1].outShape[0];
+  }
+
+  get parameterCount(): number {
+    return this.params.reduce((s, p) => s + p.data.length, 0);
+  }
+
+  private ensureBatch(n: number): void {
+    if (n === this.batch) return;
+    this.batch = n;
+    this.acts = [new Float32Array(n * this.inputSize), ...this.layers.map((l) => new Float32Array(n * shapeSize(l.outShape)))];
+    this.grads = this.acts.map((a) => new Float32Array(a.length));
+    for (const l of this.layers) l.resize(n);
+  }
+
+  /**
+   * Runs n examples (x: n x C x H x W, values as the model expects) and returns the logits
+   * [n x classes]. The returned array is an internal buffer, overwritten by the next call.
+   */
+  forward(x: Float32Array, n: number, train = false): Float32Array {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`batch size must be a positive integer, got ${n}`);
+    if (x.length < n * this.inputSize) {
+      throw new RangeError(`input has ${x.length} values, expected ${n} x ${this.spec.input.join("x")} = ${n * this.inputSize}`);
+    }
+    this.ensureBatch(n);
+    const acts = this.acts;
+    acts[0].set(x.length === acts[0].length ? x : x.subarray(0, acts[0].length));
+    const ctx = { kernels: this.kernels, train, rng: this.rng };
+    for (let i = 0; i < this.layers.length; i++) this.layers[i].forward(acts[i], acts[i + 1], n, ctx);
+    return acts[acts.length - 1];
+  }
+
+  /** Backpropagates d(loss)/d(logits) of the last forward pass; fills every param's grad. */
+  backward(dlogits: Float32Array, n: number): void {
+    if (n !== this.batch) throw new Error(`backward batch ${n} does not match the last forward batch ${this.batch}`);
+    const { acts, grads, layers } = this;
+    grads[layers.length].set(dlogits.subarray(0, grads[layers.length].length));
+    for (let i = layers.length - 1; i >= 0; i--) {
+      layers[i].backward(acts[i], acts[i + 1], grads[i + 1], i > 0 ? grads[i] : null, n, this.kernels);
+    }
+  }
+
+  /** The parameter called `name` ("conv1.weight"). */
+  param(name: string): Param {
+    const p = this.params.find((q) => q.name === name);
+    if (!p) throw new Error(`no parameter ${name}`);
+    return p;
+  }
+
+  getRngState(): RngState {
+    return this.rng.getState();
+  }
+}
