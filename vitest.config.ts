@@ -1,3 +1,4 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -8,6 +9,14 @@ export default defineConfig({
           name: "node",
           include: ["test/shared/**/*.test.ts", "test/trainer/**/*.test.ts"],
           environment: "node",
+          testTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [cloudflareTest({ main: "./edge/index.ts", wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "workerd",
+          include: ["test/edge/**/*.test.ts"],
           testTimeout: 60_000,
         },
       },

@@ -167,8 +167,8 @@ export const tsKernels: Kernels = {
             const r = base + (oy * stride + ky) * W + ox * stride;
             for (let kx = 0; kx < size; kx++) {
               const v = inp[r + kx];
-              // `!(v <= max)` also picks up NaN, so a NaN input stays visible downstream.
-              if (!(v <= max)) { max = v; best = r + kx; }
+              // `v !== v` picks up NaN and nothing replaces it: a NaN input stays visible downstream.
+              if (v > max || v !== v) { max = v; best = r + kx; }
             }
           }
           out[o] = max;

@@ -7,7 +7,7 @@ import type { Kernels } from "../kernels/kernels.ts";
 import type { Rng } from "../rng.ts";
 import type { Shape } from "../spec.ts";
 
-/** A learnable tensor and its gradient (same length). `fanOut` = output channels / units (dim 0). */
+/** A learnable tensor and its gradient (same length); dim 0 is the output channels / units. */
 export interface Param {
   name: string; // "conv1.weight"
   shape: number[];
