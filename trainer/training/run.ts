@@ -1,0 +1,210 @@
+// The training loop. All of a run's state lives in one plain `RunState` object, which is exactly what
+// a checkpoint stores: continuing from a checkpoint replays the same shuffles, augmentations and
+// dropout masks as the uninterrupted run and gives the same weights, bit for bit.
+
+import { heInit } from "../../shared/init.ts";
+import { Network } from "../../shared/network.ts";
+import { Optimizer, type OptimizerKind, type OptimizerState } from "../../shared/optimizer.ts";
+import type { PreprocessSpec } from "../../shared/preprocess.ts";
+import { Rng, type RngState } from "../../shared/rng.ts";
+import type { ArchSpec } from "../../shared/spec.ts";
+import { makeStepBuffers, trainStep } from "../../shared/train-step.ts";
+import { subset, type Dataset } from "../data/dataset.ts";
+import { BatchMaker, type Augmentation } from "./batches.ts";
+import { evaluateDataset } from "./evaluate.ts";
+import { learningRate, type ScheduleKind } from "./schedule.ts";
+
+export interface TrainConfig {
+  epochs: number;
+  batch: number;
+  lr: number;
+  optimizer: OptimizerKind;
+  schedule: ScheduleKind;
+  warmupSteps: number;
+  weightDecay: number;
+  labelSmoothing: number;
+  augment: Augmentation;
+  seed: number;
+  /** "best": the saved weights are those of the epoch with the best validation accuracy. */
+  keep: "best" | "last";
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  seconds: number;
+  lr: number;
+}
+
+export interface RunState {
+  version: 1;
+  config: TrainConfig;
+  spec: ArchSpec;
+  labels: string[];
+  preprocess: PreprocessSpec;
+  /** Indices into the training dataset: the examples trained on and the validation hold-out. */
+  split: { train: Int32Array; val: Int32Array };
+  /** Identifies the data the split refers to; a resume on other data is refused. */
+  dataFingerprint: string;
+  /** Completed epochs, batches done in the current epoch, and steps in all. */
+  epoch: number;
+  stepInEpoch: number;
+  step: number;
+  /** Shuffle RNG state at the start of the current epoch (re-shuffling gives the same order). */
+  epochRng: RngState;
+  augRng: RngState;
+  netRng: RngState;
+  optimizer: OptimizerState | null;
+  weights: Float32Array[];
+  best: { epoch: number; valAccuracy: number; weights: Float32Array[] } | null;
+  /** Loss of every step, and one record per completed epoch. */
+  stepLoss: Float32Array;
+  epochs: EpochRecord[];
+  /** Running sums of the epoch in progress, so a mid-epoch resume reports the same epoch numbers. */
+  epochLossSum: number;
+  epochCorrect: number;
+  epochSeen: number;
+  seconds: number;
+}
+
+export function stepsPerEpoch(state: RunState): number {
+  return Math.ceil(state.split.train.length / state.config.batch);
+}
+
+/** A fresh run: He-initialised weights from the seed, nothing trained yet. */
+export function newRunState(args: {
+  config: TrainConfig; spec: ArchSpec; labels: string[]; preprocess: PreprocessSpec;
+  split: { train: Int32Array; val: Int32Array }; dataFingerprint: string;
+}): RunState {
+  const net = new Network(args.spec, { seed: args.config.seed + 2 });
+  heInit(net.params, args.config.seed);
+  const total = Math.ceil(args.split.train.length / args.config.batch) * args.config.epochs;
+  return {
+    version: 1, ...args,
+    epoch: 0, stepInEpoch: 0, step: 0,
+    epochRng: new Rng(args.config.seed + 1).getState(),
+    augRng: new Rng(args.config.seed + 3).getState(),
+    netRng: net.rng.getState(),
+    optimizer: null,
+    weights: net.params.map((p) => p.data),
+    best: null,
+    stepLoss: new Float32Array(total),
+    epochs: [],
+    epochLossSum: 0, epochCorrect: 0, epochSeen: 0,
+    seconds: 0,
+  };
+}
+
+export interface StepInfo {
+  epoch: number; // 1-based epoch in progress
+  epochs: number;
+  stepInEpoch: number; // 1-based
+  stepsPerEpoch: number;
+  loss: number;
+  accuracy: number; // running accuracy of the epoch so far
+  imagesPerSecond: number;
+  lr: number;
+}
+
+export interface RunHooks {
+  onStep?(info: StepInfo): void;
+  onEpoch?(record: EpochRecord, state: RunState): void;
+  /** Called at every epoch end and when stopping early; must persist the state (checkpoint). */
+  checkpoint?(state: RunState): void;
+  /** Polled after every step: true finishes the step, checkpoints and returns. */
+  shouldStop?(): boolean;
+}
+
+/** Builds the network holding the state's weights (the arrays are copied into the network). */
+export function networkFromState(state: RunState): Network {
+  const net = new Network(state.spec, { seed: state.config.seed + 2 });
+  net.params.forEach((p, i) => p.data.set(state.weights[i]));
+  net.rng.setState(state.netRng);
+  return net;
+}
+
+/**
+ * Trains from `state` until state.config.epochs are done or hooks.shouldStop() says stop.
+ * `train` is the full training dataset that state.split indexes into.
+ */
+export async function runTraining(state: RunState, train: Dataset, hooks: RunHooks = {}): Promise<{ net: Network; state: RunState; stopped: boolean }> {
+  const { config } = state;
+  const net = networkFromState(state);
+  // The state now refers to the network's own arrays, so checkpoints always see the current weights.
+  state.weights = net.params.map((p) => p.data);
+  const opt = new Optimizer(config.optimizer, net.params, { lr: config.lr, weightDecay: config.weightDecay });
+  if (state.optimizer) opt.setState(state.optimizer);
+  const maker = new BatchMaker(train, config.batch, state.preprocess);
+  const val = state.split.val.length > 0 ? subset(train, state.split.val) : null;
+  const buffers = makeStepBuffers(net, config.batch);
+  const perEpoch = stepsPerEpoch(state), total = perEpoch * config.epochs;
+  const augRng = new Rng(state.augRng);
+  const syncState = (): void => {
+    state.netRng = net.rng.getState();
+    state.augRng = augRng.getState();
+    state.optimizer = opt.getState();
+  };
+
+  while (state.epoch < config.epochs) {
+    const epochStart = performance.now(), secondsBefore = state.seconds;
+    const shuffleRng = new Rng(state.epochRng);
+    const order = state.split.train.slice();
+    shuffleRng.shuffle(order);
+    let windowStart = performance.now(), windowImages = 0;
+    for (let b = state.stepInEpoch; b < perEpoch; b++) {
+      const start = b * config.batch, n = Math.min(config.batch, order.length - start);
+      maker.fill(order, start, n, config.augment, augRng);
+      opt.hyper.lr = learningRate(config.schedule, config.lr, state.step, total, config.warmupSteps);
+      const { loss, correct } = trainStep(net, opt, maker.x, maker.labels, n, buffers, state.step + 1, config.labelSmoothing);
+      state.stepLoss[state.step] = loss;
+      state.step++;
+      state.stepInEpoch = b + 1;
+      state.epochLossSum += loss * n;
+      state.epochCorrect += correct;
+      state.epochSeen += n;
+      windowImages += n;
+      const now = performance.now();
+      hooks.onStep?.({
+        epoch: state.epoch + 1, epochs: config.epochs, stepInEpoch: b + 1, stepsPerEpoch: perEpoch,
+        loss, accuracy: state.epochCorrect / state.epochSeen,
+        imagesPerSecond: (windowImages * 1000) / Math.max(1, now - windowStart), lr: opt.hyper.lr,
+      });
+      if (now - windowStart > 5000) { windowStart = now; windowImages = 0; }
+      state.seconds = secondsBefore + (performance.now() - epochStart) / 1000;
+      // Let signal handlers run between steps (Ctrl-C sets the stop flag).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (hooks.shouldStop?.() && state.stepInEpoch < perEpoch) {
+        syncState();
+        hooks.checkpoint?.(state);
+        return { net, state, stopped: true };
+      }
+    }
+    const evaluation = val ? evaluateDataset(net, val, state.preprocess, Math.max(config.batch, 100)) : null;
+    const record: EpochRecord = {
+      epoch: state.epoch + 1,
+      trainLoss: state.epochLossSum / state.epochSeen,
+      trainAccuracy: state.epochCorrect / state.epochSeen,
+      ...(evaluation ? { valLoss: evaluation.loss, valAccuracy: evaluation.accuracy } : {}),
+      seconds: state.seconds - secondsBefore,
+      lr: opt.hyper.lr,
+    };
+    state.epochs.push(record);
+    if (evaluation && (!state.best || evaluation.accuracy > state.best.valAccuracy)) {
+      state.best = { epoch: record.epoch, valAccuracy: evaluation.accuracy, weights: net.params.map((p) => p.data.slice()) };
+    }
+    state.epoch++;
+    state.stepInEpoch = 0;
+    state.epochLossSum = 0; state.epochCorrect = 0; state.epochSeen = 0;
+    state.epochRng = shuffleRng.getState();
+    syncState();
+    hooks.onEpoch?.(record, state);
+    hooks.checkpoint?.(state);
+    if (hooks.shouldStop?.() && state.epoch < config.epochs) return { net, state, stopped: true };
+  }
+  if (config.keep === "best" && state.best) net.params.forEach((p, i) => p.data.set(state.best!.weights[i]));
+  return { net, state, stopped: false };
+}
+
