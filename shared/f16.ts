@@ -44,3 +44,15 @@ export function f16ToF32(h: number): number {
 
 /** Largest finite binary16 value. */
 export const F16_MAX = 65504;
+
+let table: Float32Array | null = null;
+
+/** All 65536 half values, indexed by bit pattern: decoding a large tensor becomes one lookup per
+ *  value (several times faster than f16ToF32, which matters for a Worker's cold start). */
+export function f16Table(): Float32Array {
+  if (!table) {
+    table = new Float32Array(0x10000);
+    for (let h = 0; h < 0x10000; h++) table[h] = f16ToF32(h);
+  }
+  return table;
+}

@@ -11,3 +11,4 @@ export type { Kernels } from "./kernels/kernels.ts";
 export { tsKernels } from "./kernels/ts-kernels.ts";
 export type { Param, Layer } from "./layers/layer.ts";
 export * from "./preprocess.ts";
+export * from "./model-file.ts";
