@@ -1,0 +1,275 @@
+// `edge-cnn train`: data -> a model file, a report folder and checkpoints you can resume from.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import { basename, join, resolve } from "node:path";
+import { encodeModel, loadNetwork, MODEL_DTYPES, type ModelDtype, type ModelMeta } from "../../shared/model-file.ts";
+import { defaultPreprocess } from "../../shared/preprocess.ts";
+import { ARCHITECTURES } from "../../shared/spec.ts";
+import { DivergenceError } from "../../shared/train-step.ts";
+import { writeFileAtomic } from "../atomic-write.ts";
+import { formatHelp, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../cli/args.ts";
+import { formatDuration, Progress } from "../cli/progress.ts";
+import { subset, type Dataset } from "../data/dataset.ts";
+import { CheckpointError, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { evaluateDataset, type Evaluation } from "../training/evaluate.ts";
+import { newRunState, runTraining, stepsPerEpoch, type RunState, type TrainConfig } from "../training/run.ts";
+import { SCHEDULES, type ScheduleKind } from "../training/schedule.ts";
+import { dataName, fingerprint, loadPool, loadTestSet, makeSplits, resolveData, type DataRef, type LabelsFrom, type SplitSpec } from "./data-source.ts";
+import { writeRunReport } from "./run-report.ts";
+
+export const trainCommand: CommandSpec = {
+  name: "train",
+  summary: "train a model on CIFAR-10 or a folder of photos (one sub-folder per class)",
+  usage: "edge-cnn train --data PATH [--out models/NAME.bin] [--epochs N] [options]\n       edge-cnn train --resume checkpoints/NAME/last.ckpt",
+  flags: {
+    data: { type: "string", arg: "PATH", help: "CIFAR-10 (batches folder or cifar-10-binary.tar.gz) or an image folder" },
+    out: { type: "string", arg: "FILE", help: "model file to write (default: models/<data name>.bin)" },
+    epochs: { type: "int", min: 1, max: 10000, default: 10, help: "passes over the training set" },
+    batch: { type: "int", min: 1, max: 4096, default: 100, help: "images per step" },
+    lr: { type: "number", min: 0, max: 10, help: "learning rate (default: 1e-3 for adam, 1e-2 for sgd/momentum)" },
+    optimizer: { type: "string", choices: ["adam", "sgd", "momentum"], default: "adam", help: "optimiser" },
+    schedule: { type: "string", choices: SCHEDULES, default: "none", help: "learning-rate schedule" },
+    warmup: { type: "int", min: 0, default: 0, help: "warm-up steps (linear ramp to --lr)" },
+    "weight-decay": { type: "number", min: 0, max: 1, default: 0, help: "decoupled weight decay (AdamW-style)" },
+    "label-smoothing": { type: "number", min: 0, max: 0.5, default: 0, help: "label smoothing epsilon" },
+    dropout: { type: "number", min: 0, max: 0.95, default: 0.5, help: "dropout ratio of the dropout layers" },
+    augment: { type: "boolean", help: "random crop (4-pixel padding) + horizontal flip" },
+    "augment-pad": { type: "int", min: 0, max: 16, default: 4, help: "crop padding in pixels when augmenting" },
+    seed: { type: "int", min: 0, default: 1, help: "seed for init, split, shuffling, augmentation and dropout" },
+    arch: { type: "string", choices: Object.keys(ARCHITECTURES), default: "seed-cnn", help: "architecture" },
+    dtype: { type: "string", choices: MODEL_DTYPES, default: "f32", help: "weight type of the model file" },
+    keep: { type: "string", choices: ["last", "best"], default: "last", help: "save the last epoch, or the best by validation accuracy" },
+    val: { type: "int", min: 1, help: "hold out N random training examples for validation (default 1000 for CIFAR-10)" },
+    "val-fraction": { type: "number", min: 0, max: 0.9, help: "hold out this fraction for validation (default 0.1 for folders)" },
+    "val-per-class": { type: "int", min: 1, help: "hold out K examples of every class for validation" },
+    "test-fraction": { type: "number", min: 0, max: 0.9, help: "folders: hold out this fraction of every class as a test set, never trained or validated on" },
+    "labels-from": { type: "string", choices: ["folder", "prefix"], default: "folder", help: "folder: one sub-folder per class; prefix: cat.123.jpg" },
+    report: { type: "string", arg: "DIR", help: "report folder (default: runs/<name>)" },
+    checkpoint: { type: "string", arg: "DIR", help: "checkpoint folder (default: checkpoints/<name>)" },
+    resume: { type: "string", arg: "FILE", help: "continue a run from its checkpoint (other flags are taken from it)" },
+    name: { type: "string", help: "model name (default: from --out)" },
+    preview: { type: "boolean", help: "mark the model as a preview (briefly trained, not for real use)" },
+    json: { type: "boolean", help: "print the final metrics as JSON on stdout" },
+  },
+  details: [
+    "Examples:",
+    "  edge-cnn train --data data/cifar-10-batches-bin --epochs 20 --out models/cifar10.bin",
+    "  edge-cnn train --data ../shared/datasets/dogs-vs-cats --epochs 10 --augment --out models/dogs-vs-cats.bin",
+    "Ctrl-C finishes the current step, saves a checkpoint and prints the command that resumes.",
+  ].join("\n"),
+};
+
+/** Everything about a run that is not training state: where data comes from and where results go. */
+export interface Job {
+  data: DataRef;
+  split: SplitSpec;
+  out: string;
+  report: string;
+  checkpointDir: string;
+  dtype: ModelDtype;
+  name: string;
+  preview: boolean;
+  command: string;
+}
+
+interface Checkpoint {
+  job: Job;
+  run: RunState;
+}
+
+function configFrom(values: FlagValues): TrainConfig {
+  const optimizer = values.optimizer as TrainConfig["optimizer"];
+  return {
+    epochs: values.epochs as number,
+    batch: values.batch as number,
+    lr: (values.lr as number | undefined) ?? (optimizer === "adam" ? 1e-3 : 1e-2),
+    optimizer,
+    schedule: values.schedule as ScheduleKind,
+    warmupSteps: values.warmup as number,
+    weightDecay: values["weight-decay"] as number,
+    labelSmoothing: values["label-smoothing"] as number,
+    augment: values.augment ? { flip: true, pad: values["augment-pad"] as number } : { flip: false, pad: 0 },
+    seed: values.seed as number,
+    keep: values.keep as "best" | "last",
+  };
+}
+
+export async function runTrain(argv: string[], out: (s: string) => void): Promise<number> {
+  const { values, help } = parseCommand(trainCommand, argv);
+  if (help) { out(formatHelp(trainCommand)); return 0; }
+  const progress = new Progress(process.stderr);
+
+  // 1. The job and the run state: fresh from flags, or from a checkpoint.
+  let job: Job, run: RunState | null = null;
+  if (values.resume) {
+    const ckpt = loadCheckpoint<Checkpoint>(values.resume as string);
+    if (!ckpt.job || !ckpt.run) throw new CheckpointError(`${values.resume} is not a training checkpoint`);
+    ({ job, run } = ckpt);
+    if (values.epochs !== trainCommand.flags.epochs.default) run.config.epochs = values.epochs as number; // extend a finished run
+    progress.log(`resuming ${job.name} from ${values.resume}: epoch ${run.epoch + 1}/${run.config.epochs}, step ${run.stepInEpoch}`);
+  } else {
+    if (!values.data) throw new UsageError("edge-cnn train: missing --data PATH (CIFAR-10 batches folder or archive, or a folder with one sub-folder per class)");
+    const data = await resolveData(values.data as string, values["labels-from"] as LabelsFrom);
+    const held = ["val", "val-fraction", "val-per-class"].filter((k) => values[k] !== undefined);
+    if (held.length > 1) throw new UsageError(`edge-cnn train: use only one of --val, --val-fraction, --val-per-class (got ${held.map((k) => `--${k}`).join(", ")})`);
+    if (data.kind === "cifar10" && values["test-fraction"]) throw new UsageError("edge-cnn train: --test-fraction is for image folders; CIFAR-10 has its own test batch");
+    const split: SplitSpec = {
+      seed: values.seed as number,
+      ...(values.val ? { val: values.val as number } : {}),
+      ...(values["val-fraction"] ? { valFraction: values["val-fraction"] as number } : {}),
+      ...(values["val-per-class"] ? { valPerClass: values["val-per-class"] as number } : {}),
+      ...(values["test-fraction"] ? { testFraction: values["test-fraction"] as number } : {}),
+    };
+    if (held.length === 0) {
+      if (data.kind === "cifar10") split.val = 1000;
+      else split.valFraction = 0.1;
+    }
+    const outPath = (values.out as string | undefined) ?? join("models", `${dataName(data)}.bin`);
+    if (!outPath.endsWith(".bin")) throw new UsageError(`edge-cnn train: --out must be a .bin model file, got "${outPath}"`);
+    const name = (values.name as string | undefined) ?? basename(outPath, ".bin");
+    job = {
+      data, split, out: resolve(outPath), dtype: values.dtype as ModelDtype, name, preview: !!values.preview,
+      report: resolve((values.report as string | undefined) ?? join("runs", name)),
+      checkpointDir: resolve((values.checkpoint as string | undefined) ?? join("checkpoints", name)),
+      command: ["edge-cnn", "train", ...argv].join(" "),
+    };
+  }
+
+  // 2. Data.
+  const preprocess = run?.preprocess ?? defaultPreprocess();
+  const pool = await loadPool(job.data, progress, preprocess);
+  const splits = makeSplits(pool, job.split);
+  const print = fingerprint(pool);
+  if (run && run.dataFingerprint !== print) {
+    throw new CheckpointError(`the data in ${job.data.path} has changed since this run started (fingerprint ${print}, checkpoint ${run.dataFingerprint}); resuming would train on a different split. Start a new run instead.`);
+  }
+  if (!run) {
+    const spec = ARCHITECTURES[values.arch as string](pool.classes.length);
+    for (const l of spec.layers) if (l.type === "dropout") l.ratio = values.dropout as number;
+    spec.input = [3, preprocess.size[0], preprocess.size[1]];
+    run = newRunState({ config: configFrom(values), spec, labels: pool.classes, preprocess, split: { train: splits.train, val: splits.val }, dataFingerprint: print });
+  }
+  const state = run;
+  progress.log(
+    `${job.name}: ${pool.classes.length} classes, ${state.split.train.length} training / ${state.split.val.length} validation images` +
+    `${splits.test.length ? ` / ${splits.test.length} test images held out` : ""}; ` +
+    `${state.config.epochs} epochs of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""})`,
+  );
+
+  // 3. Train, with Ctrl-C / SIGTERM finishing the step and saving a checkpoint.
+  mkdirSync(job.checkpointDir, { recursive: true });
+  const ckptPath = join(job.checkpointDir, "last.ckpt");
+  let stop = false;
+  const onSignal = (sig: string) => {
+    if (stop) { progress.log(`${sig} again: exiting now; the last checkpoint is ${ckptPath}`); process.exit(130); }
+    stop = true;
+    progress.log(`${sig}: finishing this step and saving a checkpoint (press Ctrl-C again to quit at once) ...`);
+  };
+  const sigint = () => onSignal("SIGINT"), sigterm = () => onSignal("SIGTERM");
+  process.on("SIGINT", sigint);
+  process.on("SIGTERM", sigterm);
+  const started = performance.now();
+  const stepsTotal = stepsPerEpoch(state) * state.config.epochs;
+  const stepsAtStart = state.step;
+  let result;
+  try {
+    result = await runTraining(state, pool, {
+      onStep: (s) => {
+        const done = state.step - stepsAtStart;
+        const perStep = (performance.now() - started) / 1000 / Math.max(1, done);
+        progress.update(
+          `epoch ${s.epoch}/${s.epochs}  step ${s.stepInEpoch}/${s.stepsPerEpoch}  loss ${s.loss.toFixed(4)}  ` +
+          `acc ${(100 * s.accuracy).toFixed(1)}%  ${Math.round(s.imagesPerSecond)} img/s  ETA ${formatDuration(perStep * (stepsTotal - state.step))}`,
+        );
+      },
+      onEpoch: (e) => {
+        progress.log(
+          `epoch ${e.epoch}/${state.config.epochs}: train loss ${e.trainLoss.toFixed(4)} acc ${(100 * e.trainAccuracy).toFixed(2)}%` +
+          (e.valAccuracy !== undefined ? `, val loss ${e.valLoss!.toFixed(4)} acc ${(100 * e.valAccuracy).toFixed(2)}%` : "") +
+          ` (${formatDuration(e.seconds)})`,
+        );
+      },
+      checkpoint: (s) => {
+        saveCheckpoint(ckptPath, { job, run: s } satisfies Checkpoint);
+        writeRunReport(job.report, job, s, null).catch(() => {}); // the log and curves so far; never fatal
+      },
+      shouldStop: () => stop,
+    });
+  } catch (e) {
+    if (e instanceof DivergenceError) {
+      progress.log("");
+      throw new DivergenceError(`${e.message}\nThe last good checkpoint is ${ckptPath}${existsSync(ckptPath) ? "" : " (none yet: it diverged in the first epoch)"}; no model file was written.`);
+    }
+    throw e;
+  } finally {
+    process.off("SIGINT", sigint);
+    process.off("SIGTERM", sigterm);
+  }
+  if (result.stopped) {
+    progress.log(`stopped after ${state.step} steps; checkpoint saved to ${ckptPath}`);
+    progress.log(`resume with: npx edge-cnn train --resume ${ckptPath}`);
+    return 130;
+  }
+
+  // 4. Save the model (in the requested dtype), then measure what was saved.
+  const net = result.net;
+  const test = splits.test.length ? subset(pool, splits.test) : await loadTestSet(job.data);
+  const val = state.split.val.length ? subset(pool, state.split.val) : null;
+  const meta: ModelMeta = {
+    name: job.name, version: "1.0.0", labels: pool.classes, preprocess,
+    metrics: {}, provenance: provenance(job, state),
+    ...(job.preview ? { preview: true } : {}),
+  };
+  let bytes = encodeModel(net, meta, job.dtype);
+  const saved = loadNetwork(bytes).net; // what users will run: dequantized weights
+  const valEval = val ? evaluateDataset(saved, val, preprocess) : null;
+  const testEval = test ? evaluateDataset(saved, test, preprocess) : null;
+  meta.metrics = metricsOf(state, valEval, testEval, job);
+  bytes = encodeModel(net, meta, job.dtype);
+  writeFileAtomic(job.out, bytes);
+  const reportData = await writeRunReport(job.report, job, state, { val, valEval, test, testEval });
+
+  const seconds = state.seconds;
+  progress.log(`wrote ${job.out} (${job.dtype}, ${(bytes.length / 1024).toFixed(0)} KiB) after ${formatDuration(seconds)}`);
+  if (valEval) progress.log(`validation accuracy ${(100 * valEval.accuracy).toFixed(2)}% (${valEval.count} images${state.config.keep === "best" ? `, best epoch ${state.best?.epoch}` : ""})`);
+  if (testEval) progress.log(`test accuracy ${(100 * testEval.accuracy).toFixed(2)}% (${testEval.count} images never used in training)`);
+  progress.log(`report: ${join(job.report, "index.html")}`);
+  progress.log(`serve it: point wrangler.toml's model alias at ${job.out}, then npm start (or npm run deploy)`);
+  if (values.json) out(JSON.stringify({ model: job.out, bytes: bytes.length, metrics: meta.metrics, report: reportData }, null, 2));
+  return 0;
+}
+
+function metricsOf(state: RunState, valEval: Evaluation | null, testEval: Evaluation | null, job: Job): Record<string, number> {
+  const last = state.epochs[state.epochs.length - 1];
+  return {
+    epochs: state.epochs.length,
+    train_accuracy: round(last.trainAccuracy),
+    train_loss: round(last.trainLoss),
+    ...(valEval ? { val_accuracy: round(valEval.accuracy), val_loss: round(valEval.loss), val_count: valEval.count } : {}),
+    ...(testEval ? { test_accuracy: round(testEval.accuracy), test_loss: round(testEval.loss), test_count: testEval.count } : {}),
+    train_seconds: Math.round(state.seconds),
+    images_per_second: Math.round((state.step * state.config.batch) / Math.max(1e-9, state.seconds)),
+  };
+}
+
+const round = (v: number): number => Math.round(v * 1e5) / 1e5;
+
+function provenance(job: Job, state: RunState): Record<string, string | number | boolean | null> {
+  let commit: string | null = null;
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch { /* not a git checkout */ }
+  return {
+    created_at: new Date().toISOString(),
+    command: job.command,
+    dataset: job.data.kind === "cifar10" ? "CIFAR-10" : basename(job.data.path),
+    data_fingerprint: state.dataFingerprint,
+    split: JSON.stringify(job.split),
+    config: JSON.stringify(state.config),
+    trainer: "edge-cnn 0.1.0",
+    git_commit: commit,
+    host: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}`,
+  };
+}
