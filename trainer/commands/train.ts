@@ -79,7 +79,7 @@ interface Checkpoint {
   run: RunState;
 }
 
-function configFrom(values: FlagValues): TrainConfig {
+export function configFrom(values: FlagValues): TrainConfig {
   const optimizer = values.optimizer as TrainConfig["optimizer"];
   return {
     epochs: values.epochs as number,
@@ -152,13 +152,8 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     run = newRunState({ config: configFrom(values), spec, labels: pool.classes, preprocess, split: { train: splits.train, val: splits.val }, dataFingerprint: print });
   }
   const state = run;
-  progress.log(
-    `${job.name}: ${pool.classes.length} classes, ${state.split.train.length} training / ${state.split.val.length} validation images` +
-    `${splits.test.length ? ` / ${splits.test.length} test images held out` : ""}; ` +
-    `${state.config.epochs} epochs of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""})`,
-  );
-
-  // 3. Train, with Ctrl-C / SIGTERM finishing the step and saving a checkpoint.
+  // 3. Train, with Ctrl-C / SIGTERM finishing the step and saving a checkpoint (handlers first, so a
+  //    signal right after the summary line below is already handled).
   mkdirSync(job.checkpointDir, { recursive: true });
   const ckptPath = join(job.checkpointDir, "last.ckpt");
   let stop = false;
@@ -170,6 +165,12 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   const sigint = () => onSignal("SIGINT"), sigterm = () => onSignal("SIGTERM");
   process.on("SIGINT", sigint);
   process.on("SIGTERM", sigterm);
+  progress.log(
+    `${job.name}: ${pool.classes.length} classes, ${state.split.train.length} training / ${state.split.val.length} validation images` +
+    `${splits.test.length ? ` / ${splits.test.length} test images held out` : ""}; ` +
+    `${state.config.epochs} epochs of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""})`,
+  );
+
   const started = performance.now();
   const stepsTotal = stepsPerEpoch(state) * state.config.epochs;
   const stepsAtStart = state.step;
