@@ -168,9 +168,10 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   progress.log(
     `${job.name}: ${pool.classes.length} classes, ${state.split.train.length} training / ${state.split.val.length} validation images` +
     `${splits.test.length ? ` / ${splits.test.length} test images held out` : ""}; ` +
-    `${state.config.epochs} epochs of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""})`,
+    `${state.config.epochs} epoch${state.config.epochs === 1 ? "" : "s"} of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""})`,
   );
 
+  let reportWrites = Promise.resolve();
   const started = performance.now();
   const stepsTotal = stepsPerEpoch(state) * state.config.epochs;
   const stepsAtStart = state.step;
@@ -194,7 +195,8 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
       },
       checkpoint: (s) => {
         saveCheckpoint(ckptPath, { job, run: s } satisfies Checkpoint);
-        writeRunReport(job.report, job, s, null).catch(() => {}); // the log and curves so far; never fatal
+        // The log and curves so far, one write at a time (never fatal: the checkpoint is what matters).
+        reportWrites = reportWrites.then(() => writeRunReport(job.report, job, s, null)).then(() => {}, () => {});
       },
       shouldStop: () => stop,
     });
@@ -230,6 +232,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   meta.metrics = metricsOf(state, valEval, testEval, job);
   bytes = encodeModel(net, meta, job.dtype);
   writeFileAtomic(job.out, bytes);
+  await reportWrites; // an interim report finishing later would remove the final pictures
   const reportData = await writeRunReport(job.report, job, state, { val, valEval, test, testEval });
 
   const seconds = state.seconds;
