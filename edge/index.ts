@@ -1,8 +1,5 @@
-// The Worker: a Hono app that classifies images with the shared forward pass.
-import { Hono } from "hono";
+// The deployed Worker: the app around the bundled model file (chosen in model-file.ts).
+import { createApp } from "./app.ts";
+import modelFile from "./model-file.ts";
 
-const app = new Hono();
-
-app.get("/health", (c) => c.json({ status: "ok" }));
-
-export default app;
+export default createApp({ modelBytes: modelFile });

@@ -266,7 +266,7 @@ function decode(input: Uint8Array | ArrayBuffer, options: { kernels?: Kernels; s
   // 3. The header.
   let text: string, raw: unknown;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(FIXED, dataStart));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(FIXED, dataStart));
   } catch {
     fail("bad-header", `model file header is not valid UTF-8. ${REEXPORT}`);
   }

@@ -3,14 +3,16 @@
 //   Worker with) must equal what the trainer computes now from the fixture bytes, so they cannot go stale;
 // - the shared EXIF orientation code and image header reader (what the Worker uses) agree with sharp.
 
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { applyOrientation } from "../../shared/exif-orientation.ts";
 import { readImageHeader } from "../../shared/image-header.ts";
+import { predictFiles } from "../../trainer/commands/predict.ts";
 import { decodeImage } from "../../trainer/data/decode.ts";
-import { EDGE_FIXTURES } from "../fixtures/edge-parity.ts";
+import { EDGE_FIXTURES, parityModelBytes } from "../fixtures/edge-parity.ts";
 import { computeEdgeParityReference, EDGE_FIXTURE_DIR } from "../fixtures/edge-parity-node.ts";
 import reference from "../fixtures/edge-parity-reference.json";
 import { withExifOrientation } from "../fixtures/exif.ts";
@@ -18,6 +20,24 @@ import { withExifOrientation } from "../fixtures/exif.ts";
 describe("edge parity reference", () => {
   it("is what the trainer's decode + shared forward give now (else run make-edge-parity-reference.ts)", async () => {
     expect(await computeEdgeParityReference()).toEqual(reference);
+  });
+
+  it("has exactly the probabilities `edge-cnn predict` gives for the same files", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "edge-cnn-parity-"));
+    try {
+      const modelPath = path.join(dir, "parity.bin");
+      writeFileSync(modelPath, parityModelBytes());
+      const files = EDGE_FIXTURES.map((f) => path.join(EDGE_FIXTURE_DIR, f.file));
+      const predicted = await predictFiles(modelPath, files, 10);
+      predicted.forEach((p, i) => {
+        expect(p.error, p.file).toBeUndefined();
+        const probabilities = new Array<number>(10);
+        for (const q of p.predictions!) probabilities[q.index] = q.score;
+        expect(probabilities, p.file).toEqual(reference.results[i].probabilities);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

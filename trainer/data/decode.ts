@@ -72,7 +72,10 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: DecodeO
   let out: { data: Buffer; info: sharp.OutputInfo };
   try {
     // sRGB 8-bit out: converts CMYK, 16-bit and palette images. Alpha is kept (sharp only flattens when asked).
-    out = await sharp(bytes, options).toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+    // keepIccProfile: an embedded colour profile is NOT applied, because the Worker's and the browser
+    // widget's decoders ignore it too; applying it here alone would shift colours by up to 12 levels
+    // (Apple display profiles), and the model would see different pixels at the edge than in training.
+    out = await sharp(bytes, options).keepIccProfile().toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw explain(e, name, bytes, maxPixels);
   }

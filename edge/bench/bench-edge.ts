@@ -1,0 +1,185 @@
+// npm run bench:edge [-- --datasets DIR] : what a request costs in workerd, the real Workers runtime.
+// Builds the Worker exactly as `npm run deploy` does (wrangler deploy --dry-run), runs the bundle in
+// Miniflare's workerd and measures, per kind of request:
+//   - CPU: the workerd process's user+system time (/proc/PID/stat) over N sequential requests / N;
+//   - the in-isolate split from Server-Timing (decode, infer; local clocks are real, unlike production);
+//   - the first request of a fresh isolate (model decode, codec start-up) against the second;
+//   - peak memory (VmHWM of the workerd process) for the largest image the Worker accepts.
+// Images are mosaics of real photos (../shared/datasets/dogs-vs-cats), so JPEG entropy is realistic.
+// Node only (sharp, Miniflare); a script, not a test: figures depend on the machine.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+import sharp from "sharp";
+
+const ROOT = path.join(import.meta.dirname, "../..");
+const datasetsArg = process.argv.indexOf("--datasets");
+const datasets = path.resolve(datasetsArg > 0 ? process.argv[datasetsArg + 1] : path.join(ROOT, "../shared/datasets"));
+const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+const PIXELS_TYPE = "application/vnd.edge-cnn.pixels";
+
+// ---------------------------------------------------------------------------------------------
+// Build and run
+
+function build(): string {
+  if (!existsSync(path.join(ROOT, "models/cifar10.bin"))) {
+    throw new Error("models/cifar10.bin is missing: the bench measures the shipped model. Put the model there first.");
+  }
+  const dist = mkdtempSync(path.join(os.tmpdir(), "edge-cnn-bench-"));
+  const out = execFileSync(path.join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", dist], {
+    cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" },
+  }).toString();
+  console.log(out.split("\n").find((l) => l.startsWith("Total Upload")) ?? "");
+  return dist;
+}
+
+function compatibilityDate(): string {
+  return /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"))![1];
+}
+
+async function start(dist: string): Promise<{ mf: Miniflare; pid: number }> {
+  const before = new Set(workerdChildren());
+  const mf = new Miniflare({
+    modules: true, modulesRoot: dist, scriptPath: path.join(dist, "index.js"), compatibilityDate: compatibilityDate(),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }, { type: "Data", include: ["**/*.bin"] }],
+  });
+  await mf.ready;
+  const pid = workerdChildren().find((p) => !before.has(p));
+  if (!pid) throw new Error("cannot find the workerd process Miniflare started");
+  return { mf, pid };
+}
+
+function workerdChildren(): number[] {
+  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.includes("(workerd)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** User + system CPU time of a process so far, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime
+}
+
+/** Peak and current resident memory of a process, in MiB. */
+function memoryMiB(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)![1]);
+  return { peak: kb("VmHWM") / 1024, now: kb("VmRSS") / 1024 };
+}
+
+interface Upload { name: string; body: Uint8Array; type: string; repeat: number }
+
+async function post(mf: Miniflare, u: Upload): Promise<{ wallMs: number; decode: number; infer: number }> {
+  const t0 = performance.now();
+  const res = await mf.dispatchFetch("http://bench/v1/classify", { method: "POST", body: u.body, headers: { "Content-Type": u.type } });
+  const text = await res.text();
+  const wallMs = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`${u.name}: ${res.status} ${text}`);
+  const timing = res.headers.get("server-timing") ?? "";
+  const dur = (name: string): number => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(timing)?.[1] ?? NaN);
+  return { wallMs, decode: dur("decode"), infer: dur("infer") };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const f1 = (x: number): string => x.toFixed(1).padStart(7);
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+/** A width x height JPEG made of real photos tiled at their own resolution. */
+async function photoMosaic(width: number, height: number): Promise<Uint8Array> {
+  const dir = path.join(datasets, "dogs-vs-cats/cat");
+  const files = existsSync(dir) ? readdirSync(dir).sort().slice(0, 400) : [];
+  if (files.length === 0) throw new Error(`no photos in ${dir}; pass --datasets DIR`);
+  const tile = 250, tiles = [];
+  let i = 0;
+  for (let y = 0; y < height; y += tile) {
+    for (let x = 0; x < width; x += tile) {
+      const input = await sharp(path.join(dir, files[i++ % files.length])).resize(tile, tile, { fit: "cover" }).toBuffer();
+      tiles.push({ input, left: x, top: y });
+    }
+  }
+  const canvas = sharp({ create: { width, height, channels: 3, background: "#808080" }, limitInputPixels: false });
+  return new Uint8Array(await canvas.composite(tiles).jpeg({ quality: 85 }).toBuffer());
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const dist = build();
+  try {
+    console.log("making test images from real photos ...");
+    const uploads: Upload[] = [
+      { name: "32x32 pixel upload", body: new Uint8Array(32 * 32 * 3).map((_, i) => (i * 7) & 0xff), type: PIXELS_TYPE, repeat: 300 },
+      { name: "640x480 JPEG", body: await photoMosaic(640, 480), type: "image/jpeg", repeat: 100 },
+      { name: "1024x768 JPEG", body: await photoMosaic(1024, 768), type: "image/jpeg", repeat: 60 },
+      { name: "4000x3000 JPEG", body: await photoMosaic(4000, 3000), type: "image/jpeg", repeat: 8 },
+    ];
+    const largest: Upload = { name: "6000x4000 JPEG (24 MP, the largest allowed)", body: await photoMosaic(6000, 4000), type: "image/jpeg", repeat: 1 };
+
+    console.log(`\nCPU per request, warm isolate (workerd process CPU over N requests; ${TICK_MS} ms ticks)`);
+    console.log("request                            size KiB   N   CPU ms   wall ms  decode ms  infer ms");
+    {
+      const { mf, pid } = await start(dist);
+      for (const u of uploads) {
+        for (let i = 0; i < 3; i++) await post(mf, u); // warm-up: JIT, codec start-up
+        const cpu0 = cpuMs(pid), walls: number[] = [], decodes: number[] = [], infers: number[] = [];
+        for (let i = 0; i < u.repeat; i++) {
+          const r = await post(mf, u);
+          walls.push(r.wallMs); decodes.push(r.decode); infers.push(r.infer);
+        }
+        const cpu = (cpuMs(pid) - cpu0) / u.repeat;
+        console.log(`${u.name.padEnd(33)} ${f1(u.body.length / 1024)} ${String(u.repeat).padStart(4)} ${f1(cpu)}   ${f1(median(walls))}    ${f1(median(decodes))}   ${f1(median(infers))}`);
+      }
+      await mf.dispose();
+    }
+
+    console.log("\nfresh isolate, request by request (median of 7 fresh workerd processes; CPU in 10 ms ticks, so wall is the finer figure)");
+    const steps: Array<[string, (mf: Miniflare) => Promise<unknown>]> = [
+      ["GET /health (decodes the model)", (mf) => mf.dispatchFetch("http://bench/health").then((r) => r.text())],
+      ["GET /health again", (mf) => mf.dispatchFetch("http://bench/health").then((r) => r.text())],
+      ["first 32x32 pixel upload", (mf) => post(mf, uploads[0])],
+      ["first 640x480 JPEG (codec start-up)", (mf) => post(mf, uploads[1])],
+      ["second 640x480 JPEG", (mf) => post(mf, uploads[1])],
+    ];
+    const walls = steps.map(() => [] as number[]), cpus = steps.map(() => [] as number[]);
+    for (let run = 0; run < 7; run++) {
+      const { mf, pid } = await start(dist);
+      for (const [i, [, step]] of steps.entries()) {
+        const cpu0 = cpuMs(pid), t0 = performance.now();
+        await step(mf);
+        walls[i].push(performance.now() - t0);
+        cpus[i].push(cpuMs(pid) - cpu0);
+      }
+      await mf.dispose();
+    }
+    for (const [i, [name]] of steps.entries()) console.log(`${name.padEnd(36)} ${f1(median(walls[i]))} ms wall ${f1(median(cpus[i]))} ms CPU`);
+
+    console.log("\npeak memory of the workerd process (VmHWM), fresh process per image");
+    for (const u of [uploads[1], uploads[3], largest]) {
+      const { mf, pid } = await start(dist);
+      await post(mf, uploads[0]); // model loaded, isolate warm
+      const base = memoryMiB(pid);
+      const cpu0 = cpuMs(pid);
+      const r = await post(mf, u);
+      const cpu = cpuMs(pid) - cpu0;
+      const after = memoryMiB(pid);
+      console.log(`${u.name.padEnd(44)} baseline ${f1(base.now)} MiB -> peak ${f1(after.peak)} MiB (+${f1(after.peak - base.now)} MiB), ` +
+        `resident after ${f1(after.now)} MiB; this request ${f1(cpu)} ms CPU, ${f1(r.wallMs)} ms wall`);
+      await mf.dispose();
+    }
+  } finally {
+    rmSync(dist, { recursive: true, force: true });
+  }
+}
+
+await main();

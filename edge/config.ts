@@ -1,0 +1,52 @@
+// The Worker's settings: wrangler.toml [vars] and secrets, read per request from env, over defaults
+// that createApp may override (tests do).
+
+import { ApiError } from "./errors.ts";
+
+/** What wrangler.toml [vars] and `wrangler secret put` may set. All optional. */
+export interface Bindings {
+  /** Largest request body in bytes (default 10 MiB). */
+  MAX_UPLOAD_BYTES?: string;
+  /** Largest image, width x height, checked from the header before decoding (default 24 megapixels). */
+  MAX_PIXELS?: string;
+  /** Comma-separated origins allowed to call /v1/* from a browser, or "*" (default). */
+  CORS_ORIGINS?: string;
+  /** Secret: comma-separated API keys. When set, /v1/classify requires `Authorization: Bearer KEY`. */
+  API_KEYS?: string;
+}
+
+export interface Settings {
+  maxUploadBytes: number;
+  maxPixels: number;
+  corsOrigins: string[];
+  apiKeys: string[];
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  maxUploadBytes: 10 * 1024 * 1024,
+  maxPixels: 24_000_000,
+  corsOrigins: ["*"],
+  apiKeys: [],
+};
+
+/** `defaults` overridden by whatever env sets. A malformed value is the operator's mistake: a 500 that names it. */
+export function readSettings(env: Bindings | undefined, defaults: Settings): Settings {
+  return {
+    maxUploadBytes: env?.MAX_UPLOAD_BYTES !== undefined ? positiveInt("MAX_UPLOAD_BYTES", env.MAX_UPLOAD_BYTES) : defaults.maxUploadBytes,
+    maxPixels: env?.MAX_PIXELS !== undefined ? positiveInt("MAX_PIXELS", env.MAX_PIXELS) : defaults.maxPixels,
+    corsOrigins: env?.CORS_ORIGINS !== undefined ? list(env.CORS_ORIGINS) : defaults.corsOrigins,
+    apiKeys: env?.API_KEYS !== undefined ? list(env.API_KEYS) : defaults.apiKeys,
+  };
+}
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new ApiError(500, "misconfigured", `The Worker is misconfigured: ${name} must be a positive integer, got ${JSON.stringify(value)}. Fix it in wrangler.toml [vars].`);
+  }
+  return n;
+}
+
+function list(value: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+}
