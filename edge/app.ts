@@ -13,6 +13,7 @@ import type { AppEnv } from "./context.ts";
 import { errorResponse, onError, onNotFound } from "./errors.ts";
 import { modelLoader } from "./model.ts";
 import { classifyRoute } from "./routes/classify.ts";
+import { demoRoutes } from "./routes/demo.ts";
 import { healthRoute } from "./routes/health.ts";
 import { modelRoutes } from "./routes/model.ts";
 
@@ -46,7 +47,7 @@ export function createApp(options: AppOptions) {
     c.set("settings", readSettings(c.env, defaults));
     await next();
   });
-  for (const path of ["/health", "/v1/*"]) {
+  for (const path of ["/", "/health", "/v1/*"]) {
     app.use(path, async (c, next) => {
       c.set("model", await loadModel());
       await next();
@@ -57,6 +58,7 @@ export function createApp(options: AppOptions) {
   app.route("/health", healthRoute);
   app.route("/v1", modelRoutes);
   app.route("/v1/classify", classifyRoute);
+  app.route("/", demoRoutes);
   app.notFound(onNotFound);
   app.onError(onError);
   return app;

@@ -91,7 +91,7 @@ describe("GET /v1/model.bin", () => {
 
 describe("unknown paths and methods", () => {
   it("404 is JSON and lists the API", async () => {
-    for (const path of ["/", "/v1", "/v1/nothing", "/classify"]) {
+    for (const path of ["/index.html", "/v1", "/v1/nothing", "/classify"]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(404);
       const error = await errorOf(res);
