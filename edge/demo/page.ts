@@ -5,11 +5,12 @@ import type { ServedModel } from "../model.ts";
 import { SAMPLES } from "./samples.ts";
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const count = (v: unknown): string => (typeof v === "number" ? v.toLocaleString("en-US") : "held-out");
 const pct = (v: unknown): string | null => (typeof v === "number" ? `${(100 * v).toFixed(1)} %` : null);
 
 export function demoPage(model: ServedModel, origin: string): string {
   const m = model.meta.metrics;
-  const accuracy = pct(m.test_accuracy) ? `${pct(m.test_accuracy)} on ${m.test_count ?? "held-out"} test images` : pct(m.val_accuracy) ? `${pct(m.val_accuracy)} on ${m.val_count ?? "held-out"} validation images` : "not recorded";
+  const accuracy = pct(m.test_accuracy) ? `${pct(m.test_accuracy)} on ${count(m.test_count)} test images` : pct(m.val_accuracy) ? `${pct(m.val_accuracy)} on ${count(m.val_count)} validation images` : "not recorded";
   const snippet = `<script type="module" src="${origin}/widget.js"></script>\n<edge-classifier endpoint="${origin}"></edge-classifier>`;
   const [, h, w] = model.spec.input;
   return `<!doctype html>
@@ -30,7 +31,7 @@ export function demoPage(model: ServedModel, origin: string): string {
   .lede { color: var(--muted); margin: 0 0 1.5rem; }
   .badge { display: inline-block; font-size: .75rem; font-weight: 600; padding: .1rem .5rem; border-radius: 999px; background: #f59e0b; color: #111; vertical-align: middle; margin-left: .4rem; }
   .grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.5rem; align-items: start; }
-  @media (max-width: 760px) { .grid { grid-template-columns: 1fr; } }
+  @media (max-width: 760px) { .grid { grid-template-columns: minmax(0, 1fr); } }
   section { background: var(--card); border: 1px solid var(--border); border-radius: 14px; padding: 1.1rem; }
   h2 { font-size: 1.05rem; margin: 0 0 .7rem; }
   dl { display: grid; grid-template-columns: auto 1fr; gap: .3rem 1rem; margin: 0; }
@@ -45,7 +46,7 @@ export function demoPage(model: ServedModel, origin: string): string {
   pre { background: var(--bg); border: 1px solid var(--border); border-radius: 10px; padding: .8rem; overflow-x: auto; font-size: .85rem; margin: 0 0 .6rem; }
   .copy { font: inherit; border: 1px solid var(--accent); color: var(--accent); background: none; border-radius: 999px; padding: .3rem .9rem; cursor: pointer; }
   edge-classifier { max-width: none; }
-  .stack { display: grid; gap: 1.5rem; }
+  .stack { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1.5rem; }
   a { color: var(--accent); }
 </style>
 </head>

@@ -26,6 +26,7 @@ export const STYLES = `
     --_error: var(--ec-error, #f87171);
   }
 }
+*, *::before, *::after { box-sizing: border-box; }
 .card { background: var(--_bg); border: 1px solid var(--_border); border-radius: var(--_radius); padding: 1rem; }
 .drop {
   display: flex; flex-direction: column; align-items: center; justify-content: center; gap: .5rem;
@@ -34,7 +35,7 @@ export const STYLES = `
 }
 .drop:focus-visible, button:focus-visible { outline: 3px solid var(--_accent); outline-offset: 2px; }
 .drop.over { border-color: var(--_accent); background: color-mix(in srgb, var(--_accent) 8%, transparent); }
-.drop img { max-width: 100%; max-height: 14rem; border-radius: 6px; object-fit: contain; }
+.drop img { height: 11rem; width: 100%; border-radius: 6px; object-fit: contain; }
 .actions { display: flex; gap: .5rem; flex-wrap: wrap; justify-content: center; }
 button {
   font: inherit; border: 0; border-radius: 999px; padding: .45rem 1rem; cursor: pointer;
@@ -44,10 +45,10 @@ button.secondary { background: transparent; color: var(--_accent); border: 1px s
 .hint { font-size: .85em; }
 ol { list-style: none; margin: 1rem 0 0; padding: 0; display: grid; gap: .45rem; }
 li { display: grid; grid-template-columns: minmax(5rem, 9rem) 1fr 3.5rem; align-items: center; gap: .6rem; }
-.label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.label { min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 li:first-child .label { font-weight: 600; }
 .track { height: .6rem; border-radius: 999px; background: color-mix(in srgb, var(--_border) 60%, transparent); overflow: hidden; }
-.bar { height: 100%; border-radius: 999px; background: var(--_accent); transition: width .3s ease; }
+.bar { display: block; height: 100%; border-radius: 999px; background: var(--_accent); transition: width .3s ease; }
 .score { text-align: right; font-variant-numeric: tabular-nums; }
 .meta { margin-top: .6rem; color: var(--_muted); font-size: .85em; }
 .error { margin-top: .8rem; color: var(--_error); }
