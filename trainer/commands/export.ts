@@ -33,7 +33,10 @@ export async function runExport(argv: string[], out: (s: string) => void): Promi
     format = "onnx";
   } else if (outPath.endsWith(".bin")) {
     const dtype = (values.dtype as ModelDtype | undefined) ?? model.dtype;
-    bytes = encodeModel(model.net, model.meta, dtype);
+    // The metrics were measured on the source weights; say so, since quantizing can move them.
+    const meta = dtype === model.dtype ? model.meta
+      : { ...model.meta, provenance: { ...model.meta.provenance, converted_from: model.dtype, metrics_measured_on: model.meta.provenance.metrics_measured_on ?? model.dtype } };
+    bytes = encodeModel(model.net, meta, dtype);
     format = `model file (${dtype})`;
   } else {
     throw new UsageError(`edge-cnn export: --out must end in .onnx or .bin, got "${outPath}"`);
