@@ -2,7 +2,8 @@
 // first request, so a bad file fails loudly there, and in the tests, with the ModelFormatError
 // message), then reused by every request.
 
-import { loadNetwork, type ArchSpec, type ModelDtype, type ModelMeta, type Network } from "../shared/index.ts";
+import kernelsModule from "../shared/kernels/wasm/kernels.wasm";
+import { bestKernels, loadNetwork, type ArchSpec, type ModelDtype, type ModelMeta, type Network } from "../shared/index.ts";
 
 export interface ServedModel {
   net: Network;
@@ -24,7 +25,10 @@ export function modelLoader(file: ArrayBuffer | Uint8Array): () => Promise<Serve
 
 async function load(file: ArrayBuffer | Uint8Array): Promise<ServedModel> {
   const bytes = file instanceof Uint8Array ? file : new Uint8Array(file);
-  const { net, meta, dtype, spec } = loadNetwork(bytes); // throws ModelFormatError naming the problem
+  // Wasm SIMD kernels where the runtime has them (workerd does), else the TS reference; then the
+  // weights are frozen into Wasm memory once, so a request copies only its own pixels.
+  const { net, meta, dtype, spec } = loadNetwork(bytes, { kernels: bestKernels(kernelsModule) }); // throws ModelFormatError naming the problem
+  net.freeze();
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
   return { net, meta, dtype, spec, parameters: net.parameterCount, sha256, bytes };

@@ -21,6 +21,8 @@ export class Network {
   /** Dropout masks come from here; its state is part of a training checkpoint. */
   readonly rng: Rng;
   kernels: Kernels;
+  /** True after freeze(): the weights are final and backward() is refused. */
+  frozen = false;
   private batch = 0;
   private acts: Float32Array[] = []; // acts[0] = input copy, acts[i+1] = output of layer i
   private grads: Float32Array[] = [];
@@ -71,8 +73,22 @@ export class Network {
     return acts[acts.length - 1];
   }
 
+  /**
+   * For inference: declares the current weights final, so the kernels may keep them (and derived
+   * forms such as Winograd-transformed filters) in their own memory instead of copying them in on
+   * every forward (the Wasm kernels; the TS kernels ignore it). Call after loading the weights. Then
+   * `param.data` may be a view of Wasm memory that is replaced when that memory grows: read it
+   * afresh, never keep it, and do not change it. backward() is refused from then on.
+   */
+  freeze(): void {
+    if (this.frozen) return;
+    this.kernels.freezeParams?.(this.params);
+    this.frozen = true;
+  }
+
   /** Backpropagates d(loss)/d(logits) of the last forward pass; fills every param's grad. */
   backward(dlogits: Float32Array, n: number): void {
+    if (this.frozen) throw new Error("this network is frozen for inference (Network.freeze()): it cannot be trained");
     if (n !== this.batch) throw new Error(`backward batch ${n} does not match the last forward batch ${this.batch}`);
     const { acts, grads, layers } = this;
     grads[layers.length].set(dlogits.subarray(0, grads[layers.length].length));

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { loadNetwork, ModelFormatError, type LoadedNetwork } from "../shared/model-file.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
+import { loadBestKernels } from "./kernels-node.ts";
 
 export class ModelFileError extends Error {
   override name = "ModelFileError";
@@ -17,7 +18,7 @@ export function readModelFile(path: string): LoadedNetwork & { bytes: Uint8Array
     throw new ModelFileError(`cannot read model ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`);
   }
   try {
-    return { ...loadNetwork(bytes), bytes };
+    return { ...loadNetwork(bytes, { kernels: loadBestKernels() }), bytes };
   } catch (e) {
     if (e instanceof ModelFormatError) throw new ModelFileError(`${path}: ${e.message}`);
     throw e;

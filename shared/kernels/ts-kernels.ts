@@ -4,7 +4,7 @@
 // per four multiply-adds, and the transposed cases are handled in their natural loop orders rather
 // than by copying (no allocation in any kernel).
 
-import type { Kernels } from "./kernels.ts";
+import type { ConvShape, Kernels } from "./kernels.ts";
 
 const NB = 256; // columns of C per block: 4 rows of B panel = 4 KiB, C row block 1 KiB
 
@@ -96,6 +96,19 @@ function gemmTT(
   }
 }
 
+// Scratch for one image's columns (conv forward and backward), grown on first use and then reused,
+// so a training step at a fixed shape allocates nothing.
+let colScratch = new Float32Array(0);
+let dcolScratch = new Float32Array(0);
+function scratch(len: number): Float32Array {
+  if (colScratch.length < len) colScratch = new Float32Array(len);
+  return colScratch;
+}
+function dscratch(len: number): Float32Array {
+  if (dcolScratch.length < len) dcolScratch = new Float32Array(len);
+  return dcolScratch;
+}
+
 export const tsKernels: Kernels = {
   name: "ts",
 
@@ -182,4 +195,78 @@ export const tsKernels: Kernels = {
     dinp.fill(0);
     for (let o = 0; o < outLen; o++) dinp[argmax[o]] += dout[o];
   },
+
+  reluForward(x, y, len) {
+    // `v < 0 ? 0 : v` lets NaN through (`v > 0 ? v : 0` would hide it as 0): the divergence check must see it.
+    for (let i = 0; i < len; i++) { const v = x[i]; y[i] = v < 0 ? 0 : v; }
+  },
+
+  reluBackward(y, dy, dx, len) {
+    for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+  },
+
+  dropoutForward(x, y, mask, len, keep, rng) {
+    const scale = 1 / keep;
+    for (let i = 0; i < len; i++) {
+      const m = rng.uniform() < keep ? scale : 0;
+      mask[i] = m;
+      y[i] = x[i] * m;
+    }
+  },
+
+  dropoutBackward(dy, mask, dx, len) {
+    for (let i = 0; i < len; i++) dx[i] = dy[i] * mask[i];
+  },
+
+  convForward(x, w, b, y, n, s) {
+    const { C, H, W, F, k, stride, pad, OH, OW } = s;
+    const K = C * k * k, L = OH * OW, col = scratch(K * L);
+    for (let i = 0; i < n; i++) {
+      tsKernels.im2col(x, i * C * H * W, C, H, W, k, k, stride, pad, OH, OW, col, 0);
+      const yo = i * F * L;
+      tsKernels.gemm(false, false, F, L, K, w, 0, col, 0, y, yo, false);
+      for (let f = 0; f < F; f++) {
+        const bf = b[f];
+        for (let j = yo + f * L, e = j + L; j < e; j++) y[j] += bf;
+      }
+    }
+  },
+
+  convBackward(x, w, dy, dw, db, dx, n, s) {
+    const { C, H, W, F, k, stride, pad, OH, OW } = s;
+    const K = C * k * k, L = OH * OW, col = scratch(K * L), dcol = dscratch(K * L);
+    db.fill(0);
+    if (dx) dx.fill(0, 0, n * C * H * W);
+    for (let i = 0; i < n; i++) {
+      const yo = i * F * L;
+      // dW += dy_i [F x L] * col_i^T [L x K]; the columns are recomputed (cheap next to the product).
+      tsKernels.im2col(x, i * C * H * W, C, H, W, k, k, stride, pad, OH, OW, col, 0);
+      tsKernels.gemm(false, true, F, K, L, dy, yo, col, 0, dw, 0, i > 0);
+      for (let f = 0; f < F; f++) {
+        let t = 0;
+        for (let j = yo + f * L, e = j + L; j < e; j++) t += dy[j];
+        db[f] += t;
+      }
+      if (dx) {
+        // dcol = W^T [K x F] * dy_i [F x L], then scatter back to the image.
+        tsKernels.gemm(true, false, K, L, F, w, 0, dy, yo, dcol, 0, false);
+        tsKernels.col2im(dcol, 0, C, H, W, k, k, stride, pad, OH, OW, dx, i * C * H * W);
+      }
+    }
+  },
+
+  affineForward(x, w, b, y, n, I, O) {
+    tsKernels.gemm(false, true, n, O, I, x, 0, w, 0, y, 0, false);
+    for (let i = 0; i < n; i++) for (let o = 0; o < O; o++) y[i * O + o] += b[o];
+  },
+
+  affineBackward(x, w, dy, dw, db, dx, n, I, O) {
+    // dW [O x I] = dy^T [O x n] * x [n x I]
+    tsKernels.gemm(true, false, O, I, n, dy, 0, x, 0, dw, 0, false);
+    db.fill(0);
+    for (let i = 0; i < n; i++) for (let o = 0; o < O; o++) db[o] += dy[i * O + o];
+    // dx [n x I] = dy [n x O] * W [O x I]
+    if (dx) tsKernels.gemm(false, false, n, I, O, dy, 0, w, 0, dx, 0, false);
+  },
 };
+

@@ -21,18 +21,10 @@ export class AffineLayer implements Layer {
   resize(): void {}
 
   forward(x: Float32Array, y: Float32Array, n: number, { kernels }: ForwardContext): void {
-    const O = this.outShape[0], b = this.bias.data;
-    kernels.gemm(false, true, n, O, this.I, x, 0, this.weight.data, 0, y, 0, false);
-    for (let i = 0; i < n; i++) for (let o = 0; o < O; o++) y[i * O + o] += b[o];
+    kernels.affineForward(x, this.weight.data, this.bias.data, y, n, this.I, this.outShape[0]);
   }
 
   backward(x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, kernels: Kernels): void {
-    const O = this.outShape[0], I = this.I, db = this.bias.grad;
-    // dW [O x I] = dy^T [O x n] * x [n x I]
-    kernels.gemm(true, false, O, I, n, dy, 0, x, 0, this.weight.grad, 0, false);
-    db.fill(0);
-    for (let i = 0; i < n; i++) for (let o = 0; o < O; o++) db[o] += dy[i * O + o];
-    // dx [n x I] = dy [n x O] * W [O x I]
-    if (dx) kernels.gemm(false, false, n, I, O, dy, 0, this.weight.data, 0, dx, 0, false);
+    kernels.affineBackward(x, this.weight.data, dy, this.weight.grad, this.bias.grad, dx, n, this.I, this.outShape[0]);
   }
 }

@@ -2,6 +2,8 @@
 // 1/(1-ratio) at training time, so the expected activation is unchanged and inference is the identity:
 // the Worker, the browser and the ONNX export need no dropout node and no rescaling at all.
 
+import type { Kernels } from "../kernels/kernels.ts";
+import { tsKernels } from "../kernels/ts-kernels.ts";
 import type { Shape } from "../spec.ts";
 import type { ForwardContext, Layer } from "./layer.ts";
 
@@ -15,25 +17,19 @@ export class DropoutLayer implements Layer {
     this.mask = new Float32Array(n * this.inShape[0] * this.inShape[1] * this.inShape[2]);
   }
 
-  forward(x: Float32Array, y: Float32Array, n: number, { train, rng }: ForwardContext): void {
+  forward(x: Float32Array, y: Float32Array, n: number, { train, rng, kernels }: ForwardContext): void {
     const len = n * this.inShape[0] * this.inShape[1] * this.inShape[2];
     if (!train || this.ratio === 0) {
       if (x !== y) y.set(x.subarray(0, len));
       this.mask.fill(1);
       return;
     }
-    const keep = 1 - this.ratio, scale = 1 / keep, mask = this.mask;
-    for (let i = 0; i < len; i++) {
-      const m = rng.uniform() < keep ? scale : 0;
-      mask[i] = m;
-      y[i] = x[i] * m;
-    }
+    // The mask comes from the network's rng in order (bit-identical on every kernel implementation).
+    kernels.dropoutForward(x, y, this.mask, len, 1 - this.ratio, rng);
   }
 
-  backward(_x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number): void {
+  backward(_x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, kernels: Kernels = tsKernels): void {
     if (!dx) return;
-    const len = n * this.inShape[0] * this.inShape[1] * this.inShape[2];
-    const mask = this.mask;
-    for (let i = 0; i < len; i++) dx[i] = dy[i] * mask[i];
+    kernels.dropoutBackward(dy, this.mask, dx, n * this.inShape[0] * this.inShape[1] * this.inShape[2]);
   }
 }

@@ -6,6 +6,7 @@ import { DropoutLayer } from "../../shared/layers/dropout.ts";
 import { MaxPoolLayer } from "../../shared/layers/maxpool.ts";
 import { ReluLayer } from "../../shared/layers/relu.ts";
 import { checkLayer } from "./gradcheck.ts";
+import { IMPLEMENTATIONS } from "./implementations.ts";
 
 const TOL = 1e-2;
 
@@ -21,16 +22,23 @@ const cases: Array<[string, () => Layer, number]> = [
   ["dropout 0.5 (training)", () => new DropoutLayer("dropout1", [3, 4, 4], [3, 4, 4], 0.5), 2],
   ["affine", () => new AffineLayer("affine1", [3, 2, 2], [5, 1, 1]), 3],
   ["affine batch 1", () => new AffineLayer("affine2", [7, 1, 1], [2, 1, 1]), 1],
+  ["conv 3x3 pad 1, 9 filters on 5x7 (odd tiles)", () => new ConvLayer("conv5", [2, 5, 7], [9, 5, 7], 3, 1, 1), 2],
+  ["conv 3x3 no pad, 6 filters", () => new ConvLayer("conv6", [3, 7, 6], [6, 5, 4], 3, 1, 0), 2],
 ];
 
-describe("numerical gradient check, every layer", () => {
-  for (const [title, make, n] of cases) {
-    it(title, () => {
-      for (const r of checkLayer(make(), n, tsKernels)) {
-        expect(r.relError, `${r.name}: relative error ${r.relError}`).toBeLessThan(TOL);
-      }
-    });
-  }
+for (const kernels of IMPLEMENTATIONS) {
+  describe(`numerical gradient check, every layer, ${kernels.name} kernels`, () => {
+    for (const [title, make, n] of cases) {
+      it(title, () => {
+        for (const r of checkLayer(make(), n, kernels)) {
+          expect(r.relError, `${r.name}: relative error ${r.relError}`).toBeLessThan(TOL);
+        }
+      });
+    }
+  });
+}
+
+describe("numerical gradient check catches broken layers", () => {
 
   it("fails for a deliberately wrong backward (conv weight gradient off by 10 %)", () => {
     class BrokenConv extends ConvLayer {

@@ -5,6 +5,7 @@ import {
 } from "../../shared/index.ts";
 import { ConvLayer } from "../../shared/layers/conv.ts";
 import { relativeError, sampleIndices } from "./gradcheck.ts";
+import { IMPLEMENTATIONS } from "./implementations.ts";
 
 function randomBatch(net: Network, n: number, seed: number): { x: Float32Array; labels: Int32Array } {
   const rng = new Rng(seed);
@@ -82,11 +83,13 @@ describe("architecture spec", () => {
 });
 
 describe("whole-network gradient check", () => {
-  it("seed-cnn (dropout on) matches central differences for every parameter tensor", () => {
-    const net = new Network(seedCnn(10), { seed: 3 });
-    heInit(net.params, 11);
-    for (const r of checkNetwork(net, 2, 5)) expect(r.relError, `${r.name}: ${r.relError}`).toBeLessThan(5e-2);
-  });
+  for (const kernels of IMPLEMENTATIONS) {
+    it(`seed-cnn (dropout on) matches central differences for every parameter tensor, ${kernels.name} kernels`, () => {
+      const net = new Network(seedCnn(10), { seed: 3, kernels });
+      heInit(net.params, 11);
+      for (const r of checkNetwork(net, 2, 5)) expect(r.relError, `${r.name}: ${r.relError}`).toBeLessThan(5e-2);
+    });
+  }
 
   it("fails when one layer's backward is wrong (conv2 input gradient dropped)", () => {
     const net = new Network(seedCnn(10), { seed: 3 });

@@ -9,6 +9,7 @@ import { defaultPreprocess } from "../../shared/preprocess.ts";
 import { ARCHITECTURES } from "../../shared/spec.ts";
 import { DivergenceError } from "../../shared/train-step.ts";
 import { writeFileAtomic } from "../atomic-write.ts";
+import { loadBestKernels } from "../kernels-node.ts";
 import { formatHelp, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../cli/args.ts";
 import { formatDuration, Progress } from "../cli/progress.ts";
 import { subset, type Dataset } from "../data/dataset.ts";
@@ -168,7 +169,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   progress.log(
     `${job.name}: ${pool.classes.length} classes, ${state.split.train.length} training / ${state.split.val.length} validation images` +
     `${splits.test.length ? ` / ${splits.test.length} test images held out` : ""}; ` +
-    `${state.config.epochs} epoch${state.config.epochs === 1 ? "" : "s"} of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""})`,
+    `${state.config.epochs} epoch${state.config.epochs === 1 ? "" : "s"} of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""}, ${loadBestKernels().name} kernels)`,
   );
 
   let reportWrites = Promise.resolve();
@@ -226,7 +227,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     ...(job.preview ? { preview: true } : {}),
   };
   let bytes = encodeModel(net, meta, job.dtype);
-  const saved = loadNetwork(bytes).net; // what users will run: dequantized weights
+  const saved = loadNetwork(bytes, { kernels: loadBestKernels() }).net; // what users will run: dequantized weights
   const valEval = val ? evaluateDataset(saved, val, preprocess) : null;
   const testEval = test ? evaluateDataset(saved, test, preprocess) : null;
   meta.metrics = metricsOf(state, valEval, testEval, job);
@@ -273,6 +274,7 @@ function provenance(job: Job, state: RunState): Record<string, string | number |
     split: JSON.stringify(job.split),
     config: JSON.stringify(state.config),
     trainer: "edge-cnn 0.1.0",
+    kernels: loadBestKernels().name,
     git_commit: commit,
     host: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}`,
   };

@@ -4,6 +4,7 @@
 
 import { heInit } from "../../shared/init.ts";
 import { Network } from "../../shared/network.ts";
+import type { Kernels } from "../../shared/kernels/kernels.ts";
 import { Optimizer, type OptimizerKind, type OptimizerState } from "../../shared/optimizer.ts";
 import type { PreprocessSpec } from "../../shared/preprocess.ts";
 import { Rng, type RngState } from "../../shared/rng.ts";
@@ -13,6 +14,7 @@ import { subset, type Dataset } from "../data/dataset.ts";
 import { BatchMaker, type Augmentation } from "./batches.ts";
 import { evaluateDataset } from "./evaluate.ts";
 import { learningRate, type ScheduleKind } from "./schedule.ts";
+import { loadBestKernels } from "../kernels-node.ts";
 
 export interface TrainConfig {
   epochs: number;
@@ -119,8 +121,8 @@ export interface RunHooks {
 }
 
 /** Builds the network holding the state's weights (the arrays are copied into the network). */
-export function networkFromState(state: RunState): Network {
-  const net = new Network(state.spec, { seed: state.config.seed + 2 });
+export function networkFromState(state: RunState, kernels: Kernels = loadBestKernels()): Network {
+  const net = new Network(state.spec, { seed: state.config.seed + 2, kernels });
   net.params.forEach((p, i) => p.data.set(state.weights[i]));
   net.rng.setState(state.netRng);
   return net;
@@ -130,9 +132,9 @@ export function networkFromState(state: RunState): Network {
  * Trains from `state` until state.config.epochs are done or hooks.shouldStop() says stop.
  * `train` is the full training dataset that state.split indexes into.
  */
-export async function runTraining(state: RunState, train: Dataset, hooks: RunHooks = {}): Promise<{ net: Network; state: RunState; stopped: boolean }> {
+export async function runTraining(state: RunState, train: Dataset, hooks: RunHooks = {}, kernels?: Kernels): Promise<{ net: Network; state: RunState; stopped: boolean }> {
   const { config } = state;
-  const net = networkFromState(state);
+  const net = networkFromState(state, kernels);
   // The state now refers to the network's own arrays, so checkpoints always see the current weights.
   state.weights = net.params.map((p) => p.data);
   const opt = new Optimizer(config.optimizer, net.params, { lr: config.lr, weightDecay: config.weightDecay });
