@@ -11,6 +11,6 @@ export type { Kernels, ConvShape } from "./kernels/kernels.ts";
 export { convShape } from "./kernels/kernels.ts";
 export { tsKernels } from "./kernels/ts-kernels.ts";
 export { bestKernels, createWasmKernels, wasmSimdSupported } from "./kernels/wasm-kernels.ts";
-export type { Param, Layer } from "./layers/layer.ts";
+export type { Param, Layer, MaskStreams } from "./layers/layer.ts";
 export * from "./preprocess.ts";
 export * from "./model-file.ts";

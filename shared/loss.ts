@@ -23,11 +23,12 @@ export interface LossResult {
 /**
  * Mean softmax cross-entropy of `logits` against integer `labels`; writes d(loss)/d(logits) into
  * `dlogits` (may be null for evaluation). Log-probabilities are computed as (z - max) - log(sum),
- * so no probability underflows to log(0).
+ * so no probability underflows to log(0). When these n rows are one part of a batch of `meanOver`
+ * examples, loss and gradient are this part's share of the batch mean (the parts' sums give the mean).
  */
 export function softmaxCrossEntropy(
   logits: Float32Array, labels: ArrayLike<number>, n: number, classes: number,
-  dlogits: Float32Array | null, smoothing = 0,
+  dlogits: Float32Array | null, smoothing = 0, meanOver = n,
 ): LossResult {
   let total = 0, correct = 0;
   const off = smoothing / classes, on = 1 - smoothing + off;
@@ -42,10 +43,10 @@ export function softmaxCrossEntropy(
     for (let c = 0; c < classes; c++) {
       const target = c === y ? on : off;
       if (target !== 0) li -= target * (logits[o + c] - max - logSum);
-      if (dlogits) dlogits[o + c] = (Math.exp(logits[o + c] - max - logSum) - target) / n;
+      if (dlogits) dlogits[o + c] = (Math.exp(logits[o + c] - max - logSum) - target) / meanOver;
     }
     total += li;
     if (arg === y) correct++;
   }
-  return { loss: total / n, correct };
+  return { loss: total / meanOver, correct };
 }

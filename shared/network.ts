@@ -7,7 +7,7 @@ import { tsKernels } from "./kernels/ts-kernels.ts";
 import { AffineLayer } from "./layers/affine.ts";
 import { ConvLayer } from "./layers/conv.ts";
 import { DropoutLayer } from "./layers/dropout.ts";
-import type { Layer, Param } from "./layers/layer.ts";
+import type { Layer, MaskStreams, Param } from "./layers/layer.ts";
 import { MaxPoolLayer } from "./layers/maxpool.ts";
 import { ReluLayer } from "./layers/relu.ts";
 import { Rng, type RngState } from "./rng.ts";
@@ -27,7 +27,12 @@ export class Network {
   private acts: Float32Array[] = []; // acts[0] = input copy, acts[i+1] = output of layer i
   private grads: Float32Array[] = [];
 
-  constructor(readonly spec: ArchSpec, options: { kernels?: Kernels; seed?: number } = {}) {
+  /**
+   * `storage` puts every parameter's values and/or gradients in one flat array (params order, as
+   * `paramViews` lays it out) instead of one array each, e.g. SharedArrayBuffer-backed so that worker
+   * threads share the weights; the arrays' current contents become the values.
+   */
+  constructor(readonly spec: ArchSpec, options: { kernels?: Kernels; seed?: number; storage?: { params?: Float32Array; grads?: Float32Array } } = {}) {
     this.kernels = options.kernels ?? tsKernels;
     this.rng = new Rng(options.seed ?? 1);
     this.layers = resolveSpec(spec).map((l): Layer => {
@@ -40,6 +45,9 @@ export class Network {
       }
     });
     this.params = this.layers.flatMap((l) => l.params);
+    const { params, grads } = options.storage ?? {};
+    if (params) paramViews(params, this.params).forEach((v, i) => { this.params[i].data = v; });
+    if (grads) paramViews(grads, this.params).forEach((v, i) => { this.params[i].grad = v; });
     this.inputSize = shapeSize(spec.input);
     this.classes = this.layers[this.layers.length - 1].outShape[0];
   }
@@ -59,8 +67,9 @@ export class Network {
   /**
    * Runs n examples (x: n x C x H x W, values as the model expects) and returns the logits
    * [n x classes]. The returned array is an internal buffer, overwritten by the next call.
+   * In training, dropout masks come from `this.rng` in order, or from per-example streams if `masks`.
    */
-  forward(x: Float32Array, n: number, train = false): Float32Array {
+  forward(x: Float32Array, n: number, train = false, masks?: MaskStreams): Float32Array {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`batch size must be a positive integer, got ${n}`);
     if (x.length < n * this.inputSize) {
       throw new RangeError(`input has ${x.length} values, expected ${n} x ${this.spec.input.join("x")} = ${n * this.inputSize}`);
@@ -68,7 +77,7 @@ export class Network {
     this.ensureBatch(n);
     const acts = this.acts;
     acts[0].set(x.length === acts[0].length ? x : x.subarray(0, acts[0].length));
-    const ctx = { kernels: this.kernels, train, rng: this.rng };
+    const ctx = { kernels: this.kernels, train, rng: this.rng, masks };
     for (let i = 0; i < this.layers.length; i++) this.layers[i].forward(acts[i], acts[i + 1], n, ctx);
     return acts[acts.length - 1];
   }
@@ -107,4 +116,12 @@ export class Network {
   getRngState(): RngState {
     return this.rng.getState();
   }
+}
+
+/** Views of the flat array `flat` for each of `params` in order (it must hold exactly all of them). */
+export function paramViews(flat: Float32Array, params: Param[]): Float32Array[] {
+  const total = params.reduce((s, p) => s + p.data.length, 0);
+  if (flat.length !== total) throw new RangeError(`parameter storage holds ${flat.length} values; the network has ${total}`);
+  let offset = 0;
+  return params.map((p) => flat.subarray(offset, (offset += p.data.length)));
 }

@@ -1,6 +1,8 @@
 // Optimisers with explicit, serialisable state: Adam (default), plain SGD and SGD with momentum.
 // State is plain data (hyperparameters, step count, one Float32Array slot per param per moment) so a
 // checkpoint can store it and a resumed run continues exactly.
+// The update is elementwise, so threads can share it: Optimizers whose slots live in one shared
+// storage each update their own range of the parameters (updateRange) with the same t and hyper.
 
 import type { Param } from "./layers/layer.ts";
 
@@ -30,30 +32,51 @@ export class Optimizer {
   t = 0;
   private slots: Float32Array[];
 
-  constructor(kind: OptimizerKind, params: Param[], hyper: Partial<OptimizerHyper> = {}) {
+  /**
+   * `storage`: one flat array for all slots (slotStorageSize values, e.g. SharedArrayBuffer-backed so
+   * that several threads' Optimizers share them); its contents are the initial slots.
+   */
+  constructor(kind: OptimizerKind, params: Param[], hyper: Partial<OptimizerHyper> = {}, storage?: Float32Array) {
     if (!["adam", "sgd", "momentum"].includes(kind)) throw new Error(`unknown optimizer "${kind}" (expected adam, sgd or momentum)`);
     this.kind = kind;
     this.hyper = { ...DEFAULT_HYPER, ...(kind === "adam" ? {} : { lr: 1e-2 }), ...hyper };
-    const perParam = kind === "adam" ? 2 : kind === "momentum" ? 1 : 0;
-    this.slots = params.flatMap((p) => Array.from({ length: perParam }, () => new Float32Array(p.data.length)));
+    const size = params.reduce((s, p) => s + p.data.length, 0), perParam = slotsPerParam(kind);
+    const flat = storage ?? new Float32Array(perParam * size);
+    if (flat.length !== perParam * size) throw new RangeError(`optimizer storage holds ${flat.length} values; ${kind} needs ${perParam * size}`);
+    // Moment k of all params is flat[k*size, (k+1)*size), params in order; slots lists them per param.
+    this.slots = [];
+    let offset = 0;
+    for (const p of params) {
+      for (let k = 0; k < perParam; k++) this.slots.push(flat.subarray(k * size + offset, k * size + offset + p.data.length));
+      offset += p.data.length;
+    }
   }
 
   /** Applies one update to every param from its grad. */
   step(params: Param[]): void {
     this.t++;
+    this.updateRange(params, 0, Infinity);
+  }
+
+  /**
+   * The update of step `this.t` (already advanced) for elements [from, to) of the params taken as one
+   * flat vector in order. step() is t++ and the update of everything.
+   */
+  updateRange(params: Param[], from: number, to: number): void {
     const { lr, beta1, beta2, eps, momentum, weightDecay } = this.hyper;
     const bc1 = 1 - Math.pow(beta1, this.t), bc2 = 1 - Math.pow(beta2, this.t);
-    for (let pi = 0; pi < params.length; pi++) {
+    for (let pi = 0, offset = 0; pi < params.length; offset += params[pi].data.length, pi++) {
       const { data, grad, shape } = params[pi];
-      const n = data.length;
+      const lo = Math.max(0, from - offset), hi = Math.min(data.length, to - offset);
+      if (lo >= hi) continue;
       if (weightDecay > 0 && shape.length > 1) {
         const f = 1 - lr * weightDecay;
-        for (let i = 0; i < n; i++) data[i] *= f;
+        for (let i = lo; i < hi; i++) data[i] *= f;
       }
       if (this.kind === "adam") {
         const m = this.slots[2 * pi], v = this.slots[2 * pi + 1];
         const a = lr / bc1, sb = 1 / Math.sqrt(bc2);
-        for (let i = 0; i < n; i++) {
+        for (let i = lo; i < hi; i++) {
           const g = grad[i];
           m[i] = beta1 * m[i] + (1 - beta1) * g;
           v[i] = beta2 * v[i] + (1 - beta2) * g * g;
@@ -61,12 +84,12 @@ export class Optimizer {
         }
       } else if (this.kind === "momentum") {
         const v = this.slots[pi];
-        for (let i = 0; i < n; i++) {
+        for (let i = lo; i < hi; i++) {
           v[i] = momentum * v[i] - lr * grad[i];
           data[i] += v[i];
         }
       } else {
-        for (let i = 0; i < n; i++) data[i] -= lr * grad[i];
+        for (let i = lo; i < hi; i++) data[i] -= lr * grad[i];
       }
     }
   }
@@ -84,4 +107,9 @@ export class Optimizer {
     this.t = state.t;
     state.slots.forEach((s, i) => this.slots[i].set(s));
   }
+}
+
+/** Moments kept per parameter value: Adam 2 (m, v), momentum 1, SGD 0. */
+export function slotsPerParam(kind: OptimizerKind): number {
+  return kind === "adam" ? 2 : kind === "momentum" ? 1 : 0;
 }

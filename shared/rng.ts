@@ -62,6 +62,18 @@ export class Rng {
     }
   }
 
+  /**
+   * Jumps to the stream named by (a, b, c) under `key`, e.g. (step, example, layer) under a run's key:
+   * each state word hashes the key word with a, b and c (murmur3's finaliser), so neighbouring names
+   * give unrelated streams. Lets every example of a batch draw its own dropout mask wherever it runs.
+   */
+  setStream(key: RngState, a: number, b: number, c: number): void {
+    for (let i = 0; i < 4; i++) {
+      this.s[i] = fmix32(fmix32(fmix32(key[i] ^ Math.imul(i + 1, 0x9e3779b9) ^ a) ^ b) ^ c);
+    }
+    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
+  }
+
   getState(): RngState {
     return [this.s[0], this.s[1], this.s[2], this.s[3]];
   }
@@ -69,6 +81,13 @@ export class Rng {
   setState(state: RngState): void {
     this.s.set(state);
   }
+}
+
+/** murmur3's 32-bit finaliser: a bijection that spreads every input bit over the output. */
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

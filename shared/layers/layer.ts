@@ -4,7 +4,7 @@
 // needs (im2col columns, pooling argmax, dropout mask), sized once per batch size in `resize`.
 
 import type { Kernels } from "../kernels/kernels.ts";
-import type { Rng } from "../rng.ts";
+import type { Rng, RngState } from "../rng.ts";
 import type { Shape } from "../spec.ts";
 
 /** A learnable tensor and its gradient (same length); dim 0 is the output channels / units. */
@@ -18,7 +18,19 @@ export interface Param {
 export interface ForwardContext {
   kernels: Kernels;
   train: boolean;
-  rng: Rng; // dropout masks
+  rng: Rng; // dropout masks, drawn in order (unless `masks` is given)
+  masks?: MaskStreams;
+}
+
+/**
+ * Per-example dropout streams: example k of the batch draws its mask in layer L from the stream
+ * (step, first + k, L) under `key` (Rng.setStream), so the masks do not depend on how a batch is cut
+ * into parts or spread over threads. `first` is the batch index of this part's first example.
+ */
+export interface MaskStreams {
+  key: RngState;
+  step: number;
+  first: number;
 }
 
 export interface Layer {

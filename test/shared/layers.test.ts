@@ -81,6 +81,33 @@ describe("layer behaviour", () => {
     expect(y.filter((v) => v !== 0).every((v) => v === 2)).toBe(true);
   });
 
+  it("per-example dropout streams: an example's mask is the same wherever in a batch part it is computed, on every kernel implementation", async () => {
+    const { Rng } = await import("../../shared/index.ts");
+    const key = new Rng(7).getState(), units = 3 * 4 * 4, n = 5;
+    const x = new Float32Array(n * units).map((_, i) => 1 + (i % 7));
+    const run = (kernels: typeof tsKernels, first: number, count: number, step = 3): Float32Array => {
+      const d = new DropoutLayer("dropout1", [3, 4, 4], [3, 4, 4], 0.5);
+      d.resize(count);
+      const y = new Float32Array(count * units);
+      d.forward(x.subarray(first * units, (first + count) * units), y, count, { kernels, train: true, rng: new Rng(1), masks: { key, step, first } });
+      return y;
+    };
+    const whole = run(tsKernels, 0, n);
+    for (const kernels of IMPLEMENTATIONS) {
+      expect(run(kernels, 0, n), kernels.name).toEqual(whole);
+      expect(run(kernels, 2, 3), kernels.name).toEqual(whole.subarray(2 * units)); // examples 2..4 as a part
+    }
+    const zeros = whole.filter((v) => v === 0).length;
+    expect(zeros / whole.length).toBeGreaterThan(0.35);
+    expect(zeros / whole.length).toBeLessThan(0.65);
+    expect(run(tsKernels, 0, n, 4)).not.toEqual(whole); // another step, other masks
+    const other = new DropoutLayer("dropout2", [3, 4, 4], [3, 4, 4], 0.5);
+    other.resize(n);
+    const y2 = new Float32Array(n * units);
+    other.forward(x, y2, n, { kernels: tsKernels, train: true, rng: new Rng(1), masks: { key, step: 3, first: 0 } });
+    expect(y2).not.toEqual(whole); // another layer, other masks
+  });
+
   it("relu and max pool let NaN through so divergence is detected, not hidden", () => {
     const r = new ReluLayer("relu1", [1, 1, 2], [1, 1, 2]);
     const y = new Float32Array(2);

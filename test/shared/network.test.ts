@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DivergenceError, heInit, makeStepBuffers, Network, Optimizer, resolveSpec, Rng, seedCnn, softmax,
-  softmaxCrossEntropy, SpecError, trainStep, tsKernels, type ArchSpec,
+  slotsPerParam, softmaxCrossEntropy, SpecError, trainStep, tsKernels, type ArchSpec,
 } from "../../shared/index.ts";
 import { ConvLayer } from "../../shared/layers/conv.ts";
 import { relativeError, sampleIndices } from "./gradcheck.ts";
@@ -223,6 +223,27 @@ describe("training", () => {
   });
 });
 
+describe("optimizer in shared storage", () => {
+  it("an update split into ranges by several Optimizers sharing one slot storage is bit-identical to step()", () => {
+    for (const kind of ["adam", "sgd", "momentum"] as const) {
+      const make = () => { const n = new Network(seedCnn(10), { seed: 2 }); heInit(n.params, 3); n.params.forEach((p, i) => p.grad.forEach((_, j) => { p.grad[j] = Math.sin(i + j); })); return n; };
+      const a = make(), optA = new Optimizer(kind, a.params, { lr: 1e-2, weightDecay: 0.1 });
+      const b = make(), size = b.parameterCount, storage = new Float32Array(new SharedArrayBuffer(4 * slotsPerParam(kind) * size));
+      const main = new Optimizer(kind, b.params, { lr: 1e-2, weightDecay: 0.1 }, storage);
+      const ranges = [[0, 1000], [1000, 500_000], [500_000, size]]; // cuts inside tensors
+      const parts = ranges.map(() => new Optimizer(kind, b.params, { lr: 1e-2, weightDecay: 0.1 }, storage));
+      for (let step = 1; step <= 3; step++) {
+        optA.step(a.params);
+        main.t++;
+        parts.forEach((o, i) => { o.t = main.t; o.updateRange(b.params, ranges[i][0], ranges[i][1]); });
+      }
+      a.params.forEach((p, i) => expect(b.params[i].data, `${kind} ${p.name}`).toEqual(p.data));
+      expect(main.getState()).toEqual(optA.getState());
+    }
+    expect(() => new Optimizer("adam", new Network(seedCnn(2)).params, {}, new Float32Array(3))).toThrow(/optimizer storage holds 3 values; adam needs \d+/);
+  });
+});
+
 describe("forward", () => {
   it("gives each example the same logits alone as in a batch", () => {
     const net = new Network(seedCnn(10));
@@ -237,6 +258,21 @@ describe("forward", () => {
     const net = new Network(seedCnn(10));
     expect(() => net.forward(new Float32Array(100), 1)).toThrow("input has 100 values, expected 1 x 3x32x32 = 3072");
     expect(() => net.forward(new Float32Array(3072), 0)).toThrow("batch size must be a positive integer, got 0");
+  });
+
+  it("storage: params and grads live in the given flat arrays (e.g. shared memory), values as found there", () => {
+    const size = new Network(seedCnn(3)).parameterCount;
+    const params = new Float32Array(new SharedArrayBuffer(4 * size)).fill(0.5), grads = new Float32Array(size);
+    const net = new Network(seedCnn(3), { storage: { params, grads } });
+    expect(net.params.every((p) => p.data.buffer === params.buffer && p.data.every((v) => v === 0.5))).toBe(true);
+    net.param("affine2.bias").data[1] = 2;
+    expect(params[size - 2]).toBe(2); // the last tensor's second value
+    const { x, labels } = randomBatch(net, 2, 1);
+    const d = new Float32Array(6);
+    softmaxCrossEntropy(net.forward(x, 2, true), labels, 2, 3, d);
+    net.backward(d, 2);
+    expect(grads.subarray(size - 3).some((g) => g !== 0)).toBe(true);
+    expect(() => new Network(seedCnn(3), { storage: { params: new Float32Array(10) } })).toThrow(`parameter storage holds 10 values; the network has ${size}`);
   });
 
   it("uses the TS kernels by default", () => {

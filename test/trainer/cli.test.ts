@@ -58,6 +58,8 @@ describe("argument errors exit non-zero with a helpful line", () => {
     [["train", "--data", "x", "--lr", "1e"], /--lr must be a number, got "1e"/],
     [["train", "--data", "x", "--optimizer", "rmsprop"], /--optimizer must be one of adam, sgd, momentum, got "rmsprop"/],
     [["train", "--data", "x", "--val", "5", "--val-fraction", "0.1"], /use only one of --val, --val-fraction, --val-per-class/],
+    [["train", "--data", "x", "--threads", "0"], /edge-cnn train: --threads must be at least 1, got 0\nRun `edge-cnn train --help` for the options./],
+    [["crossval", "--data", "x", "--threads", "two"], /edge-cnn crossval: --threads must be an integer, got "two"/],
     [["predict", "--model", "m.bin"], /give one or more image files/],
     [["evaluate", "--model", "m.bin"], /missing --data/],
     [["download"], /say which dataset: "cifar10"/],
@@ -128,6 +130,19 @@ describe("train -> info -> evaluate -> predict -> export", () => {
     const int8 = await cli("export", "--model", "models/colours.bin", "--out", "colours-int8.bin", "--dtype", "int8");
     expect(int8.code).toBe(0);
     expect(decodeModel(readFileSync(join(root, "colours-int8.bin"))).dtype).toBe("int8");
+  });
+});
+
+describe("threads", () => {
+  it("--threads 1 and --threads 2 under --deterministic write the same model, bit for bit", async () => {
+    const base = ["train", "--data", photos, "--epochs", "2", "--batch", "6", "--val-per-class", "3", "--seed", "4", "--deterministic"];
+    const one = await cli(...base, "--threads", "1", "--out", "t1.bin", "--checkpoint", "ck-t1", "--report", "runs/t1");
+    const two = await cli(...base, "--threads", "2", "--out", "t2.bin", "--checkpoint", "ck-t2", "--report", "runs/t2");
+    expect(one.code).toBe(0);
+    expect(one.err).toMatch(/, 1 thread, deterministic\)/);
+    expect(two.err).toMatch(/, 2 threads, deterministic\)/);
+    const a = decodeModel(readFileSync(join(root, "t1.bin"))), b = decodeModel(readFileSync(join(root, "t2.bin")));
+    a.tensors.forEach((t, i) => expect(t.data, t.name).toEqual(b.tensors[i].data));
   });
 });
 

@@ -10,7 +10,7 @@ import { newRunState, runTraining } from "../training/run.ts";
 import { fingerprint, loadPool, makeSplits, resolveData, type LabelsFrom } from "./data-source.ts";
 import { configFrom, trainCommand } from "./train.ts";
 
-const shared = ["epochs", "batch", "lr", "optimizer", "schedule", "warmup", "weight-decay", "label-smoothing", "dropout", "augment", "augment-pad", "seed", "arch", "labels-from"];
+const shared = ["epochs", "batch", "lr", "optimizer", "schedule", "warmup", "weight-decay", "label-smoothing", "dropout", "augment", "augment-pad", "seed", "threads", "deterministic", "arch", "labels-from"];
 
 export const crossvalCommand: CommandSpec = {
   name: "crossval",
@@ -45,7 +45,7 @@ export async function runCrossval(argv: string[], out: (s: string) => void): Pro
     const state = newRunState({ config: { ...config, seed }, spec, labels: pool.classes, preprocess, split: { train, val }, dataFingerprint: fingerprint(pool) });
     const { state: done } = await runTraining(state, pool, {
       onStep: (s) => progress.update(`split ${r + 1}/${values.repeats}  epoch ${s.epoch}/${s.epochs}  loss ${s.loss.toFixed(4)}  ${Math.round(s.imagesPerSecond)} img/s`),
-    });
+    }, { threads: values.threads as number });
     const acc = config.keep === "best" ? done.best!.valAccuracy : done.epochs[done.epochs.length - 1].valAccuracy!;
     accuracies.push(acc);
     progress.log(`split ${r + 1}/${values.repeats}: ${(100 * acc).toFixed(2)}% of ${val.length} held-out images`);

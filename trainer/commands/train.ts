@@ -17,6 +17,7 @@ import { CheckpointError, loadCheckpoint, saveCheckpoint } from "../training/che
 import { evaluateDataset, type Evaluation } from "../training/evaluate.ts";
 import { newRunState, runTraining, stepsPerEpoch, type RunState, type TrainConfig } from "../training/run.ts";
 import { SCHEDULES, type ScheduleKind } from "../training/schedule.ts";
+import { DETERMINISTIC_PARTS } from "../training/batch-parts.ts";
 import { dataName, fingerprint, loadPool, loadTestSet, makeSplits, resolveData, type DataRef, type LabelsFrom, type SplitSpec } from "./data-source.ts";
 import { writeRunReport } from "./run-report.ts";
 
@@ -39,6 +40,8 @@ export const trainCommand: CommandSpec = {
     augment: { type: "boolean", help: "random crop (4-pixel padding) + horizontal flip" },
     "augment-pad": { type: "int", min: 0, max: 16, default: 4, help: "crop padding in pixels when augmenting" },
     seed: { type: "int", min: 0, default: 1, help: "seed for init, split, shuffling, augmentation and dropout" },
+    threads: { type: "int", min: 1, max: 1024, default: os.availableParallelism(), help: "threads for each training step, data parallel (all cores by default; running several trainings at once, split the cores between them)" },
+    deterministic: { type: "boolean", help: `bit-identical results for any --threads: each batch is cut into ${DETERMINISTIC_PARTS} fixed parts (a little slower; uses at most ${DETERMINISTIC_PARTS} threads)` },
     arch: { type: "string", choices: Object.keys(ARCHITECTURES), default: "seed-cnn", help: "architecture" },
     dtype: { type: "string", choices: MODEL_DTYPES, default: "f32", help: "weight type of the model file" },
     keep: { type: "string", choices: ["last", "best"], default: "last", help: "save the last epoch, or the best by validation accuracy" },
@@ -94,6 +97,7 @@ export function configFrom(values: FlagValues): TrainConfig {
     augment: values.augment ? { flip: true, pad: values["augment-pad"] as number } : { flip: false, pad: 0 },
     seed: values.seed as number,
     keep: values.keep as "best" | "last",
+    ...(values.deterministic ? { deterministicParts: DETERMINISTIC_PARTS } : {}),
   };
 }
 
@@ -166,10 +170,12 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   const sigint = () => onSignal("SIGINT"), sigterm = () => onSignal("SIGTERM");
   process.on("SIGINT", sigint);
   process.on("SIGTERM", sigterm);
+  const threads = values.threads as number;
   progress.log(
     `${job.name}: ${pool.classes.length} classes, ${state.split.train.length} training / ${state.split.val.length} validation images` +
     `${splits.test.length ? ` / ${splits.test.length} test images held out` : ""}; ` +
-    `${state.config.epochs} epoch${state.config.epochs === 1 ? "" : "s"} of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""}, ${loadBestKernels().name} kernels)`,
+    `${state.config.epochs} epoch${state.config.epochs === 1 ? "" : "s"} of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""}, ` +
+    `${loadBestKernels().name} kernels, ${threads} thread${threads === 1 ? "" : "s"}${state.config.deterministicParts ? ", deterministic" : ""})`,
   );
 
   let reportWrites = Promise.resolve();
@@ -200,7 +206,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
         reportWrites = reportWrites.then(() => writeRunReport(job.report, job, s, null)).then(() => {}, () => {});
       },
       shouldStop: () => stop,
-    });
+    }, { threads });
   } catch (e) {
     if (e instanceof DivergenceError) {
       progress.log("");
@@ -223,7 +229,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   const val = state.split.val.length ? subset(pool, state.split.val) : null;
   const meta: ModelMeta = {
     name: job.name, version: "1.0.0", labels: pool.classes, preprocess,
-    metrics: {}, provenance: provenance(job, state),
+    metrics: {}, provenance: provenance(job, state, threads),
     ...(job.preview ? { preview: true } : {}),
   };
   let bytes = encodeModel(net, meta, job.dtype);
@@ -261,7 +267,7 @@ function metricsOf(state: RunState, valEval: Evaluation | null, testEval: Evalua
 
 const round = (v: number): number => Math.round(v * 1e5) / 1e5;
 
-function provenance(job: Job, state: RunState): Record<string, string | number | boolean | null> {
+function provenance(job: Job, state: RunState, threads: number): Record<string, string | number | boolean | null> {
   let commit: string | null = null;
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
@@ -275,6 +281,7 @@ function provenance(job: Job, state: RunState): Record<string, string | number |
     config: JSON.stringify(state.config),
     trainer: "edge-cnn 0.1.0",
     kernels: loadBestKernels().name,
+    threads,
     git_commit: commit,
     host: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}`,
   };

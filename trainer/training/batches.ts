@@ -22,14 +22,16 @@ export class BatchMaker {
   private readonly scratch: Uint8Array;
   private readonly exampleBytes: number;
 
-  constructor(readonly ds: Dataset, readonly batch: number, readonly spec: PreprocessSpec) {
+  /** `storage`: arrays to fill instead of new ones (shared memory that worker threads read). */
+  constructor(readonly ds: Dataset, readonly batch: number, readonly spec: PreprocessSpec, storage?: { x: Float32Array; labels: Int32Array }) {
     const [h, w] = ds.size;
     if (spec.size[0] !== h || spec.size[1] !== w) {
       throw new Error(`dataset examples are ${h}x${w} but the model expects ${spec.size[0]}x${spec.size[1]}`);
     }
     this.exampleBytes = h * w * 3;
-    this.x = new Float32Array(batch * this.exampleBytes);
-    this.labels = new Int32Array(batch);
+    this.x = storage?.x ?? new Float32Array(batch * this.exampleBytes);
+    this.labels = storage?.labels ?? new Int32Array(batch);
+    if (this.x.length < batch * this.exampleBytes || this.labels.length < batch) throw new RangeError(`batch storage is too small for ${batch} examples`);
     this.scratch = new Uint8Array(this.exampleBytes);
   }
 

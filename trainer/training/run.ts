@@ -1,18 +1,21 @@
 // The training loop. All of a run's state lives in one plain `RunState` object, which is exactly what
 // a checkpoint stores: continuing from a checkpoint replays the same shuffles, augmentations and
 // dropout masks as the uninterrupted run and gives the same weights, bit for bit.
+// Each step runs on this thread or on worker threads (step-runner.ts): one optimiser update per batch
+// either way. Dropout masks are drawn per example from streams named (step, example, layer), so they
+// are the same however the batch is spread over threads.
 
 import { heInit } from "../../shared/init.ts";
-import { Network } from "../../shared/network.ts";
 import type { Kernels } from "../../shared/kernels/kernels.ts";
-import { Optimizer, type OptimizerKind, type OptimizerState } from "../../shared/optimizer.ts";
+import { Network } from "../../shared/network.ts";
+import type { OptimizerKind, OptimizerState } from "../../shared/optimizer.ts";
 import type { PreprocessSpec } from "../../shared/preprocess.ts";
 import { Rng, type RngState } from "../../shared/rng.ts";
 import type { ArchSpec } from "../../shared/spec.ts";
-import { makeStepBuffers, trainStep } from "../../shared/train-step.ts";
 import { subset, type Dataset } from "../data/dataset.ts";
 import { BatchMaker, type Augmentation } from "./batches.ts";
 import { evaluateDataset } from "./evaluate.ts";
+import { startStepRunner, type StepRunner } from "./step-runner.ts";
 import { learningRate, type ScheduleKind } from "./schedule.ts";
 import { loadBestKernels } from "../kernels-node.ts";
 
@@ -29,6 +32,12 @@ export interface TrainConfig {
   seed: number;
   /** "best": the saved weights are those of the epoch with the best validation accuracy. */
   keep: "best" | "last";
+  /**
+   * --deterministic: every batch is cut into this many fixed parts whose gradients are summed in order,
+   * so the results are bit-identical whatever the number of threads. Absent: one part per thread
+   * (the same results up to float rounding).
+   */
+  deterministicParts?: number;
 }
 
 export interface EpochRecord {
@@ -58,6 +67,7 @@ export interface RunState {
   /** Shuffle RNG state at the start of the current epoch (re-shuffling gives the same order). */
   epochRng: RngState;
   augRng: RngState;
+  /** Key of the dropout mask streams: example e of step t draws from stream (t, e, layer) under it. */
   netRng: RngState;
   optimizer: OptimizerState | null;
   weights: Float32Array[];
@@ -120,32 +130,54 @@ export interface RunHooks {
   shouldStop?(): boolean;
 }
 
-/** Builds the network holding the state's weights (the arrays are copied into the network). */
-export function networkFromState(state: RunState, kernels: Kernels = loadBestKernels()): Network {
-  const net = new Network(state.spec, { seed: state.config.seed + 2, kernels });
+/**
+ * Builds the network holding the state's weights (the arrays are copied into the network, or into
+ * `storage` when given: see Network).
+ */
+export function networkFromState(state: RunState, kernels: Kernels = loadBestKernels(), storage?: { params?: Float32Array; grads?: Float32Array }): Network {
+  const net = new Network(state.spec, { seed: state.config.seed + 2, kernels, storage });
   net.params.forEach((p, i) => p.data.set(state.weights[i]));
   net.rng.setState(state.netRng);
   return net;
+}
+
+export interface RunOptions {
+  /** Threads computing each step (default 1: this thread only). */
+  threads?: number;
+  /** Kernels of this thread's network (default: the best available); workers load their own. */
+  kernels?: Kernels;
 }
 
 /**
  * Trains from `state` until state.config.epochs are done or hooks.shouldStop() says stop.
  * `train` is the full training dataset that state.split indexes into.
  */
-export async function runTraining(state: RunState, train: Dataset, hooks: RunHooks = {}, kernels?: Kernels): Promise<{ net: Network; state: RunState; stopped: boolean }> {
+export async function runTraining(state: RunState, train: Dataset, hooks: RunHooks = {}, options: RunOptions = {}): Promise<{ net: Network; state: RunState; stopped: boolean }> {
   const { config } = state;
-  const net = networkFromState(state, kernels);
+  const runner = await startStepRunner({
+    spec: state.spec, batch: config.batch, smoothing: config.labelSmoothing,
+    optimizer: config.optimizer, hyper: { lr: config.lr, weightDecay: config.weightDecay }, key: state.netRng,
+    kernels: options.kernels ?? loadBestKernels(), threads: options.threads ?? 1, parts: config.deterministicParts,
+    makeNet: (kernels, storage) => networkFromState(state, kernels, storage),
+  });
+  try {
+    return await trainLoop(state, train, hooks, runner);
+  } finally {
+    await runner.close();
+  }
+}
+
+async function trainLoop(state: RunState, train: Dataset, hooks: RunHooks, runner: StepRunner): Promise<{ net: Network; state: RunState; stopped: boolean }> {
+  const { config } = state;
+  const { net, opt } = runner;
   // The state now refers to the network's own arrays, so checkpoints always see the current weights.
   state.weights = net.params.map((p) => p.data);
-  const opt = new Optimizer(config.optimizer, net.params, { lr: config.lr, weightDecay: config.weightDecay });
   if (state.optimizer) opt.setState(state.optimizer);
-  const maker = new BatchMaker(train, config.batch, state.preprocess);
+  const maker = new BatchMaker(train, config.batch, state.preprocess, { x: runner.x, labels: runner.labels });
   const val = state.split.val.length > 0 ? subset(train, state.split.val) : null;
-  const buffers = makeStepBuffers(net, config.batch);
   const perEpoch = stepsPerEpoch(state), total = perEpoch * config.epochs;
   const augRng = new Rng(state.augRng);
   const syncState = (): void => {
-    state.netRng = net.rng.getState();
     state.augRng = augRng.getState();
     state.optimizer = opt.getState();
   };
@@ -160,7 +192,7 @@ export async function runTraining(state: RunState, train: Dataset, hooks: RunHoo
       const start = b * config.batch, n = Math.min(config.batch, order.length - start);
       maker.fill(order, start, n, config.augment, augRng);
       opt.hyper.lr = learningRate(config.schedule, config.lr, state.step, total, config.warmupSteps);
-      const { loss, correct } = trainStep(net, opt, maker.x, maker.labels, n, buffers, state.step + 1, config.labelSmoothing);
+      const { loss, correct } = await runner.step(n, state.step + 1);
       state.stepLoss[state.step] = loss;
       state.step++;
       state.stepInEpoch = b + 1;
