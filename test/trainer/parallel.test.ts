@@ -7,27 +7,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyUpdate, defaultPreprocess, DivergenceError, heInit, lossAndGradients, makeStepBuffers, Network, Optimizer, Rng, seedCnn, tsKernels, type ArchSpec } from "../../shared/index.ts";
-import type { Dataset } from "../../trainer/data/dataset.ts";
+import { applyUpdate, defaultPreprocess, DivergenceError, heInit, lossAndGradients, makeStepBuffers, Network, Optimizer, Rng, seedCnn, tsKernels } from "../../shared/index.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../trainer/training/checkpoint.ts";
 import { ParallelSteps } from "../../trainer/training/parallel-steps.ts";
 import { newRunState, runTraining, type RunState, type TrainConfig } from "../../trainer/training/run.ts";
+import { syntheticDataset, TINY_SPEC } from "./synthetic.ts";
 
-const spec: ArchSpec = { name: "tiny", input: [3, 8, 8], layers: [
-  { type: "conv", filters: 4, size: 3, pad: 1 }, { type: "relu" }, { type: "pool", size: 2 },
-  { type: "dropout", ratio: 0.3 }, { type: "affine", units: 3 },
-] };
-
-/** 3 classes of 8x8 images: mostly red, green or blue, with noise. */
-function syntheticDataset(count: number): Dataset {
-  const rng = new Rng(1);
-  const images = new Uint8Array(count * 192), labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % 3;
-    for (let p = 0; p < 64; p++) for (let c = 0; c < 3; c++) images[i * 192 + p * 3 + c] = (c === labels[i] ? 150 : 40) + rng.int(100);
-  }
-  return { classes: ["red", "green", "blue"], count, size: [8, 8], images, labels };
-}
+const spec = TINY_SPEC;
 
 // Batch 7 over 50 examples: 7 full batches and a last one of 1, which leaves some parts empty.
 const config: TrainConfig = {

@@ -2,27 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultPreprocess, DivergenceError, Rng, type ArchSpec } from "../../shared/index.ts";
-import type { Dataset } from "../../trainer/data/dataset.ts";
+import { defaultPreprocess, DivergenceError } from "../../shared/index.ts";
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, CheckpointError } from "../../trainer/training/checkpoint.ts";
 import { newRunState, runTraining, type RunState, type TrainConfig } from "../../trainer/training/run.ts";
 import { learningRate } from "../../trainer/training/schedule.ts";
+import { syntheticDataset, TINY_SPEC } from "./synthetic.ts";
 
-const spec: ArchSpec = { name: "tiny", input: [3, 8, 8], layers: [
-  { type: "conv", filters: 4, size: 3, pad: 1 }, { type: "relu" }, { type: "pool", size: 2 },
-  { type: "dropout", ratio: 0.3 }, { type: "affine", units: 3 },
-] };
-
-/** 3 classes of 8x8 images: mostly red, green or blue, with noise. */
-function syntheticDataset(count: number, seed = 1): Dataset {
-  const rng = new Rng(seed);
-  const images = new Uint8Array(count * 192), labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % 3;
-    for (let p = 0; p < 64; p++) for (let c = 0; c < 3; c++) images[i * 192 + p * 3 + c] = (c === labels[i] ? 150 : 40) + rng.int(100);
-  }
-  return { classes: ["red", "green", "blue"], count, size: [8, 8], images, labels };
-}
+const spec = TINY_SPEC;
 
 const config: TrainConfig = {
   epochs: 3, batch: 7, lr: 3e-3, optimizer: "adam", schedule: "cosine", warmupSteps: 2, weightDecay: 1e-4,
