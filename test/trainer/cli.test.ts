@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeModel } from "../../shared/model-file.ts";
 import { Rng } from "../../shared/rng.ts";
 import { main } from "../../trainer/cli.ts";
-import { removeTempDirs, tempDir } from "./data/helpers.ts";
+import { removeTempDirs, tempDir } from "./dataset/helpers.ts";
 
 /** Runs the CLI in-process; returns exit code, stdout lines and stderr text. */
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {

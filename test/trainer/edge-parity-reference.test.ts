@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { applyOrientation } from "../../shared/exif-orientation.ts";
 import { readImageHeader } from "../../shared/image-header.ts";
 import { predictFiles } from "../../trainer/commands/predict.ts";
-import { decodeImage } from "../../trainer/data/decode.ts";
+import { decodeImage } from "../../trainer/dataset/decode.ts";
 import { EDGE_FIXTURES, parityModelBytes } from "../fixtures/edge-parity.ts";
 import { computeEdgeParityReference, EDGE_FIXTURE_DIR } from "../fixtures/edge-parity-node.ts";
 import reference from "../fixtures/edge-parity-reference.json";

@@ -2,7 +2,7 @@
 // green or blue, with noise) and a small network with dropout, so runs take milliseconds.
 
 import { Rng, type ArchSpec } from "../../shared/index.ts";
-import type { Dataset } from "../../trainer/data/dataset.ts";
+import type { Dataset } from "../../trainer/dataset/dataset.ts";
 
 export const TINY_SPEC: ArchSpec = { name: "tiny", input: [3, 8, 8], layers: [
   { type: "conv", filters: 4, size: 3, pad: 1 }, { type: "relu" }, { type: "pool", size: 2 },

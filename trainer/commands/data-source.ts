@@ -5,11 +5,11 @@
 import { basename, resolve } from "node:path";
 import { crc32 } from "../../shared/crc32.ts";
 import { defaultPreprocess, type PreprocessSpec } from "../../shared/preprocess.ts";
-import { isCifar10, loadCifar10 } from "../data/cifar10.ts";
-import type { Dataset } from "../data/dataset.ts";
-import { DatasetError } from "../data/errors.ts";
-import { formatSkipped, loadImageFolder } from "../data/image-folder.ts";
-import { splitPerClassFraction, splitValCount, splitValFraction, splitValPerClass, type Split } from "../data/splits.ts";
+import { isCifar10, loadCifar10 } from "../dataset/cifar10.ts";
+import type { Dataset } from "../dataset/dataset.ts";
+import { DatasetError } from "../dataset/errors.ts";
+import { formatSkipped, loadImageFolder } from "../dataset/image-folder.ts";
+import { splitPerClassFraction, splitValCount, splitValFraction, splitValPerClass, type Split } from "../dataset/splits.ts";
 import type { Progress } from "../cli/progress.ts";
 
 export type LabelsFrom = "folder" | "prefix";

@@ -2,8 +2,8 @@
 // trainer reads the archive directly (`--data data/`), so nothing needs unpacking.
 
 import { join } from "node:path";
-import { CIFAR10_ARCHIVE, CIFAR10_MD5, CIFAR10_URL } from "../data/cifar10.ts";
-import { downloadFile } from "../data/download.ts";
+import { CIFAR10_ARCHIVE, CIFAR10_MD5, CIFAR10_URL } from "../dataset/cifar10.ts";
+import { downloadFile } from "../dataset/download.ts";
 import { formatHelp, parseCommand, UsageError, type CommandSpec } from "../cli/args.ts";
 import { Progress } from "../cli/progress.ts";
 

@@ -1,8 +1,8 @@
 // `edge-cnn evaluate`: accuracy, per-class precision/recall/accuracy, confusion matrix and mean loss of
 // a model on a dataset split.
 
-import { subset, type Dataset } from "../data/dataset.ts";
-import { DatasetError } from "../data/errors.ts";
+import { subset, type Dataset } from "../dataset/dataset.ts";
+import { DatasetError } from "../dataset/errors.ts";
 import { formatHelp, parseCommand, requireFlag, UsageError, type CommandSpec } from "../cli/args.ts";
 import { Progress } from "../cli/progress.ts";
 import { readModelFile } from "../model-io.ts";

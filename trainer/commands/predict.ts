@@ -5,7 +5,7 @@ import { softmax } from "../../shared/loss.ts";
 import { rankPredictions, type Prediction } from "../../shared/predict.ts";
 import { pixelsToTensor, resizeToModel } from "../../shared/preprocess.ts";
 import { formatHelp, parseCommand, requireFlag, UsageError, type CommandSpec } from "../cli/args.ts";
-import { decodeImageFile } from "../data/decode.ts";
+import { decodeImageFile } from "../dataset/decode.ts";
 import { readModelFile } from "../model-io.ts";
 import { shiftFlip } from "../training/batches.ts";
 

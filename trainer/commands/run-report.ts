@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { Rng } from "../../shared/rng.ts";
 import { writeFileAtomic } from "../atomic-write.ts";
-import { example, type Dataset } from "../data/dataset.ts";
+import { example, type Dataset } from "../dataset/dataset.ts";
 import { confusionMatrix, writeReport, type ReportData, type ReportResult, type Sample } from "../report/index.ts";
 import type { Evaluation as ReportEvaluation } from "../report/types.ts";
 import type { Evaluation } from "../training/evaluate.ts";

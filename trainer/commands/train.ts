@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../atomic-write.ts";
 import { loadBestKernels } from "../kernels-node.ts";
 import { formatHelp, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../cli/args.ts";
 import { formatDuration, Progress } from "../cli/progress.ts";
-import { subset, type Dataset } from "../data/dataset.ts";
+import { subset, type Dataset } from "../dataset/dataset.ts";
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
 import { evaluateDataset, type Evaluation } from "../training/evaluate.ts";
 import { newRunState, runTraining, stepsPerEpoch, type RunState, type TrainConfig } from "../training/run.ts";

@@ -6,7 +6,7 @@
 
 import { pixelsToTensor, type PreprocessSpec } from "../../shared/preprocess.ts";
 import type { Rng } from "../../shared/rng.ts";
-import type { Dataset } from "../data/dataset.ts";
+import type { Dataset } from "../dataset/dataset.ts";
 
 export interface Augmentation {
   flip: boolean;

@@ -3,7 +3,7 @@
 import { softmax } from "../../shared/loss.ts";
 import type { Network } from "../../shared/network.ts";
 import type { PreprocessSpec } from "../../shared/preprocess.ts";
-import type { Dataset } from "../data/dataset.ts";
+import type { Dataset } from "../dataset/dataset.ts";
 import { BatchMaker } from "./batches.ts";
 
 export interface Evaluation {

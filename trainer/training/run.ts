@@ -12,7 +12,7 @@ import type { OptimizerKind, OptimizerState } from "../../shared/optimizer.ts";
 import type { PreprocessSpec } from "../../shared/preprocess.ts";
 import { Rng, type RngState } from "../../shared/rng.ts";
 import type { ArchSpec } from "../../shared/spec.ts";
-import { subset, type Dataset } from "../data/dataset.ts";
+import { subset, type Dataset } from "../dataset/dataset.ts";
 import { BatchMaker, type Augmentation } from "./batches.ts";
 import { evaluateDataset } from "./evaluate.ts";
 import { startStepRunner, type StepRunner } from "./step-runner.ts";

@@ -6,7 +6,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DecodeError, decodeImage, decodeImageFile } from "../../../trainer/data/decode.ts";
+import { DecodeError, decodeImage, decodeImageFile } from "../../../trainer/dataset/decode.ts";
 import type { Pixels } from "../../../shared/preprocess.ts";
 import { removeTempDirs, tempDir } from "./helpers.ts";
 

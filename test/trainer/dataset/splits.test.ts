@@ -2,8 +2,8 @@
 // the asked number per class; a class too small for the request is an error naming it.
 
 import { describe, expect, it } from "vitest";
-import { subset, type Dataset } from "../../../trainer/data/dataset.ts";
-import { splitPerClassFraction, splitValCount, splitValFraction, splitValPerClass, type Split } from "../../../trainer/data/splits.ts";
+import { subset, type Dataset } from "../../../trainer/dataset/dataset.ts";
+import { splitPerClassFraction, splitValCount, splitValFraction, splitValPerClass, type Split } from "../../../trainer/dataset/splits.ts";
 
 /** A dataset with the given number of examples per class, interleaved; example i's pixels all equal i % 256. */
 function dataset(perClass: number[]): Dataset {

@@ -6,10 +6,10 @@ import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultPreprocess, resizeToModel } from "../../../shared/preprocess.ts";
-import { example } from "../../../trainer/data/dataset.ts";
-import { decodeImageFile } from "../../../trainer/data/decode.ts";
-import { DatasetError } from "../../../trainer/data/errors.ts";
-import { formatSkipped, loadImageFolder } from "../../../trainer/data/image-folder.ts";
+import { example } from "../../../trainer/dataset/dataset.ts";
+import { decodeImageFile } from "../../../trainer/dataset/decode.ts";
+import { DatasetError } from "../../../trainer/dataset/errors.ts";
+import { formatSkipped, loadImageFolder } from "../../../trainer/dataset/image-folder.ts";
 import { removeTempDirs, tempDir } from "./helpers.ts";
 
 afterAll(removeTempDirs);

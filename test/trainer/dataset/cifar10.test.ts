@@ -5,9 +5,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { example } from "../../../trainer/data/dataset.ts";
-import { CIFAR10_CLASSES, isCifar10, loadCifar10 } from "../../../trainer/data/cifar10.ts";
-import { DatasetError } from "../../../trainer/data/errors.ts";
+import { example } from "../../../trainer/dataset/dataset.ts";
+import { CIFAR10_CLASSES, isCifar10, loadCifar10 } from "../../../trainer/dataset/cifar10.ts";
+import { DatasetError } from "../../../trainer/dataset/errors.ts";
 import { cifarRecords, makeTar, removeTempDirs, tempDir } from "./helpers.ts";
 
 afterAll(removeTempDirs);
