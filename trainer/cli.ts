@@ -27,7 +27,12 @@ function usage(): string {
 }
 
 /** Known failures (bad input, bad files, divergence) print one line; anything else is a bug and keeps its stack. */
-const EXPECTED_ERRORS = new Set(["UsageError", "DatasetError", "DecodeError", "ModelFileError", "ModelFormatError", "CheckpointError", "DivergenceError", "SpecError", "DownloadError", "PreprocessError"]);
+const EXPECTED_ERRORS = new Set(["UsageError", "DatasetError", "DecodeError", "ModelFileError", "ModelFormatError", "CheckpointError", "DivergenceError", "SpecError", "DownloadError", "PreprocessError", "OutputError"]);
+
+const FS_REASONS: Record<string, string> = {
+  EISDIR: "it is a folder", ENOTDIR: "a file is in the way", EEXIST: "a file is in the way", ENOENT: "no such file or folder",
+  EACCES: "permission denied", EROFS: "read-only file system", ENOSPC: "the disk is full", EDQUOT: "disk quota exceeded",
+};
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
   const [name, ...rest] = argv;
@@ -48,6 +53,12 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
     if (EXPECTED_ERRORS.has(err.name)) {
       process.stderr.write(`edge-cnn ${name}: ${err.message}\n`);
+      return 1;
+    }
+    // A file-system failure (disk full, a folder where a file should go, no permission): one line, not a stack.
+    const fsError = err as NodeJS.ErrnoException & { dest?: string };
+    if (fsError.code && fsError.syscall) {
+      process.stderr.write(`edge-cnn ${name}: cannot ${fsError.syscall} ${fsError.path ?? ""}${fsError.dest ? ` -> ${fsError.dest}` : ""}: ${FS_REASONS[fsError.code] ?? fsError.code}\n`);
       return 1;
     }
     throw err;

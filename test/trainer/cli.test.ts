@@ -2,13 +2,14 @@
 // export on a tiny generated photo folder, and Ctrl-C during training followed by --resume.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeModel } from "../../shared/model-file.ts";
 import { Rng } from "../../shared/rng.ts";
 import { main } from "../../trainer/cli.ts";
+import { saveCheckpoint } from "../../trainer/training/checkpoint.ts";
 import { removeTempDirs, tempDir } from "./dataset/helpers.ts";
 
 /** Runs the CLI in-process; returns exit code, stdout lines and stderr text. */
@@ -143,6 +144,56 @@ describe("threads", () => {
     expect(two.err).toMatch(/, 2 threads, deterministic\)/);
     const a = decodeModel(readFileSync(join(root, "t1.bin"))), b = decodeModel(readFileSync(join(root, "t2.bin")));
     a.tensors.forEach((t, i) => expect(t.data, t.name).toEqual(b.tensors[i].data));
+  });
+});
+
+describe("protecting the user's work", () => {
+  it("an output path that cannot be written is refused before training starts", async () => {
+    mkdirSync(join(root, "a-folder.bin"), { recursive: true });
+    const r = await cli("train", "--data", photos, "--out", "a-folder.bin");
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`edge-cnn train: cannot write the model file ${join(root, "a-folder.bin")}: it is a folder\n`);
+    writeFileSync(join(root, "plain-file"), "x");
+    const e = await cli("export", "--model", "models/colours.bin", "--out", "plain-file/x.onnx");
+    expect(e.code).toBe(1);
+    expect(e.err).toMatch(/^edge-cnn export: cannot mkdir plain-file: a file is in the way\n$/);
+  });
+
+  it("a fresh run does not overwrite an unfinished run's checkpoint", async () => {
+    saveCheckpoint(join(root, "ck-unfinished/last.ckpt"), { job: { name: "x" }, run: { epoch: 1, config: { epochs: 5 } } });
+    const r = await cli("train", "--data", photos, "--checkpoint", "ck-unfinished", "--out", "u.bin");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${join(root, "ck-unfinished/last.ckpt")} holds an unfinished run (1 of 5 epochs done). Resume it with: npx edge-cnn train --resume`);
+    expect(existsSync(join(root, "u.bin"))).toBe(false);
+  });
+
+  it("extending a finished run with --resume --epochs keeps the whole loss history", async () => {
+    const first = await cli("train", "--data", photos, "--epochs", "1", "--batch", "11", "--val-per-class", "3", "--name", "ext", "--out", "ext.bin", "--threads", "1");
+    expect(first.code).toBe(0);
+    const more = await cli("train", "--resume", join(root, "checkpoints/ext/last.ckpt"), "--epochs", "2", "--lr", "0.5", "--threads", "1");
+    expect(more.code).toBe(0);
+    expect(more.err).toContain("note: with --resume the run's settings come from the checkpoint; ignoring --lr");
+    const log = readFileSync(join(root, "runs/ext/log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const steps = log.filter((l) => l.type === "step");
+    expect(steps).toHaveLength(2 * 3);
+    expect(steps.every((l) => Number.isFinite(l.loss))).toBe(true);
+  });
+
+  it("evaluate refuses to rebuild a split on data that changed since training", async () => {
+    const copy = join(root, "photos-changed");
+    cpSync(photos, copy, { recursive: true });
+    cpSync(join(photos, "red/red-0.jpg"), join(copy, "red/extra.jpg"));
+    const r = await cli("evaluate", "--model", "models/colours.bin", "--data", copy, "--split", "val");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/are not the ones models\/colours.bin was trained on \(files added, removed or changed\), so its val split cannot be reproduced/);
+  });
+
+  it("a folder with a single class says so", async () => {
+    const one = join(root, "one-class");
+    cpSync(join(photos, "red"), join(one, "red"), { recursive: true });
+    const r = await cli("train", "--data", one);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/has only one class \(red\); a classifier needs at least 2/);
   });
 });
 

@@ -55,6 +55,9 @@ export async function loadPool(ref: DataRef, progress: Progress, preprocess: Pre
   if (result.cache.hit) progress.log(`${result.dataset.count} images from the decode cache (${result.cache.file})`);
   if (result.cache.warning) progress.log(`warning: ${result.cache.warning}`);
   if (result.dataset.count === 0) throw new DatasetError(`no usable images in ${ref.path}`);
+  if (result.dataset.classes.length < 2) {
+    throw new DatasetError(`${ref.path} has only one class (${result.dataset.classes.join("")}); a classifier needs at least 2: one sub-folder per class${ref.labelsFrom === "prefix" ? " (or file-name prefixes)" : ""}`);
+  }
   return result.dataset;
 }
 

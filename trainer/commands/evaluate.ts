@@ -8,7 +8,7 @@ import { Progress } from "../cli/progress.ts";
 import { readModelFile } from "../model-io.ts";
 import { perClassMetrics, writeReport } from "../report/index.ts";
 import { evaluateDataset } from "../training/evaluate.ts";
-import { loadPool, loadTestSet, makeSplits, resolveData, type LabelsFrom, type SplitSpec } from "./data-source.ts";
+import { fingerprint, loadPool, loadTestSet, makeSplits, resolveData, type LabelsFrom, type SplitSpec } from "./data-source.ts";
 import { evaluationBlock, pickSamples } from "./run-report.ts";
 
 export const evaluateCommand: CommandSpec = {
@@ -40,14 +40,24 @@ export async function runEvaluate(argv: string[], out: (s: string) => void): Pro
   let splitSpec: SplitSpec | null = null;
   try { splitSpec = JSON.parse(String(model.meta.provenance.split)) as SplitSpec; } catch { /* a model from elsewhere */ }
   let ds: Dataset;
+  let what: string = which;
   if (which === "test" && ref.kind === "cifar10") {
     ds = (await loadTestSet(ref))!;
   } else {
     const pool = await loadPool(ref, progress, model.meta.preprocess);
     if (which === "all" || (which === "test" && !splitSpec?.testFraction)) {
       ds = pool;
+      if (which === "test") {
+        what = "all images (no test hold-out recorded)";
+        progress.log(`note: ${modelPath} was trained without --test-fraction, so there is no held-out test set; evaluating every image in ${dataPath}, including the ones it was trained on`);
+      }
     } else {
       if (!splitSpec) throw new UsageError(`edge-cnn evaluate: ${modelPath} does not record its training split, so --split ${which} cannot be reproduced; use --split all`);
+      // The split is rebuilt from the seed, so it is only the same split on the same data.
+      const recorded = model.meta.provenance.data_fingerprint;
+      if (typeof recorded === "string" && recorded !== fingerprint(pool)) {
+        throw new DatasetError(`the images in ${dataPath} are not the ones ${modelPath} was trained on (files added, removed or changed), so its ${which} split cannot be reproduced; use --split all, or evaluate on the original folder`);
+      }
       const s = makeSplits(pool, splitSpec);
       ds = subset(pool, which === "test" ? s.test : which === "val" ? s.val : s.train);
     }
@@ -59,18 +69,18 @@ export async function runEvaluate(argv: string[], out: (s: string) => void): Pro
   progress.update(`evaluating ${ds.count} images ...`, true);
   const ev = evaluateDataset(model.net, ds, model.meta.preprocess, 100, values.tta as "none" | "flip");
   progress.endLine();
-  const block = evaluationBlock(ds, ev, `${which} split of ${dataPath}`);
+  const block = evaluationBlock(ds, ev, `${what} of ${dataPath}`);
   const perClass = perClassMetrics(block.confusion, ds.classes);
-  const result = { model: modelPath, data: dataPath, split: which, count: ev.count, accuracy: ev.accuracy, loss: ev.loss, tta: values.tta, perClass, confusion: block.confusion };
+  const result = { model: modelPath, data: dataPath, split: what, count: ev.count, accuracy: ev.accuracy, loss: ev.loss, tta: values.tta, perClass, confusion: block.confusion };
   if (values.report) {
     await writeReport(values.report as string, {
-      title: `${model.meta.name} evaluated on ${which} (${ev.count} images)`, model: modelPath,
+      title: `${model.meta.name} evaluated on ${what} (${ev.count} images)`, model: modelPath,
       command: ["edge-cnn", "evaluate", ...argv].join(" "), evaluation: block, samples: pickSamples(ds, ev, 24, 1),
     });
   }
   if (values.json) { out(JSON.stringify(result, null, 2)); return 0; }
   const w = Math.max(5, ...ds.classes.map((c) => c.length));
-  out(`${model.meta.name} on ${which} split of ${dataPath}: accuracy ${(100 * ev.accuracy).toFixed(2)}% of ${ev.count} images, mean loss ${ev.loss.toFixed(4)}${values.tta === "flip" ? " (flip TTA)" : ""}`);
+  out(`${model.meta.name} on ${what === which ? `${which} split` : what} of ${dataPath}: accuracy ${(100 * ev.accuracy).toFixed(2)}% of ${ev.count} images, mean loss ${ev.loss.toFixed(4)}${values.tta === "flip" ? " (flip TTA)" : ""}`);
   out(`${"class".padEnd(w)}  precision  recall  support`);
   for (const c of perClass) out(`${c.label.padEnd(w)}  ${(100 * c.precision).toFixed(1).padStart(8)}%  ${(100 * c.recall).toFixed(1).padStart(5)}%  ${String(c.support).padStart(7)}`);
   out("confusion matrix (rows: true, columns: predicted):");

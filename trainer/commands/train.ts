@@ -8,7 +8,7 @@ import { encodeModel, loadNetwork, MODEL_DTYPES, type ModelDtype, type ModelMeta
 import { defaultPreprocess } from "../../shared/preprocess.ts";
 import { ARCHITECTURES } from "../../shared/spec.ts";
 import { DivergenceError } from "../../shared/train-step.ts";
-import { writeFileAtomic } from "../atomic-write.ts";
+import { checkWritableDir, checkWritableFile, writeFileAtomic } from "../atomic-write.ts";
 import { loadBestKernels } from "../kernels-node.ts";
 import { formatHelp, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../cli/args.ts";
 import { formatDuration, Progress } from "../cli/progress.ts";
@@ -112,7 +112,19 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     const ckpt = loadCheckpoint<Checkpoint>(values.resume as string);
     if (!ckpt.job || !ckpt.run) throw new CheckpointError(`${values.resume} is not a training checkpoint`);
     ({ job, run } = ckpt);
-    if (values.epochs !== trainCommand.flags.epochs.default) run.config.epochs = values.epochs as number; // extend a finished run
+    const given = (flag: string) => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+    if (given("epochs") && values.epochs !== run.config.epochs) {
+      // Extending (or shortening) a run: the loss history grows with it; a schedule restarts its shape.
+      if ((values.epochs as number) <= run.epoch) throw new UsageError(`edge-cnn train: this run has already done ${run.epoch} epochs; --epochs must be more than that`);
+      run.config.epochs = values.epochs as number;
+      const total = Math.ceil(run.split.train.length / run.config.batch) * run.config.epochs;
+      const grown = new Float32Array(total);
+      grown.set(run.stepLoss.subarray(0, Math.min(total, run.stepLoss.length)));
+      run.stepLoss = grown;
+      if (run.config.schedule !== "none") progress.log(`note: the ${run.config.schedule} schedule is recomputed for ${run.config.epochs} epochs, so the learning rate changes from here on`);
+    }
+    const ignored = Object.keys(trainCommand.flags).filter((f) => given(f) && !["resume", "epochs", "threads", "json"].includes(f));
+    if (ignored.length) progress.log(`note: with --resume the run's settings come from the checkpoint; ignoring ${ignored.map((f) => `--${f}`).join(", ")}`);
     progress.log(`resuming ${job.name} from ${values.resume}: epoch ${run.epoch + 1}/${run.config.epochs}, step ${run.stepInEpoch}`);
   } else {
     if (!values.data) throw new UsageError("edge-cnn train: missing --data PATH (CIFAR-10 batches folder or archive, or a folder with one sub-folder per class)");
@@ -140,6 +152,21 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
       checkpointDir: resolve((values.checkpoint as string | undefined) ?? join("checkpoints", name)),
       command: ["edge-cnn", "train", ...argv].join(" "),
     };
+  }
+
+  // Output locations are checked before any work, so a typo does not cost a whole training run.
+  checkWritableFile(job.out, "model file");
+  checkWritableDir(job.report, "report");
+  checkWritableDir(job.checkpointDir, "checkpoint");
+  const existing = join(job.checkpointDir, "last.ckpt");
+  if (!values.resume && existsSync(existing)) {
+    // A fresh run must not overwrite an interrupted one: that would throw away its work.
+    let unfinished: RunState | null = null;
+    try { const c = loadCheckpoint<Checkpoint>(existing); if (c.run && c.run.epoch < c.run.config.epochs) unfinished = c.run; } catch { /* unreadable: nothing to keep */ }
+    if (unfinished) {
+      throw new CheckpointError(`${existing} holds an unfinished run (${unfinished.epoch} of ${unfinished.config.epochs} epochs done). ` +
+        `Resume it with: npx edge-cnn train --resume ${existing}\nor start a separate run with another --name or --checkpoint DIR (or delete that file).`);
+    }
   }
 
   // 2. Data.
@@ -247,7 +274,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   if (valEval) progress.log(`validation accuracy ${(100 * valEval.accuracy).toFixed(2)}% (${valEval.count} images${state.config.keep === "best" ? `, best epoch ${state.best?.epoch}` : ""})`);
   if (testEval) progress.log(`test accuracy ${(100 * testEval.accuracy).toFixed(2)}% (${testEval.count} images never used in training)`);
   progress.log(`report: ${join(job.report, "index.html")}`);
-  progress.log(`serve it: point wrangler.toml's model alias at ${job.out}, then npm start (or npm run deploy)`);
+  progress.log(`serve it: point the line in edge/model-file.ts at ${job.out}, then npm start (or npm run deploy)`);
   if (values.json) out(JSON.stringify({ model: job.out, bytes: bytes.length, metrics: meta.metrics, report: reportData }, null, 2));
   return 0;
 }
