@@ -1,5 +1,6 @@
 // GET / (the demo page), GET /widget.js (the embeddable widget, built from edge/widget by
-// edge/widget/build.mjs) and GET /samples/NAME (the demo's sample images).
+// edge/widget/build.mjs), GET /widget/kernels.wasm (the CNN kernels for its local mode) and GET
+// /samples/NAME (the demo's sample images).
 
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
@@ -7,7 +8,9 @@ import { demoPage } from "../demo/page.ts";
 import { SAMPLES } from "../demo/samples.ts";
 import { ApiError } from "../errors.ts";
 import widgetJs from "../widget/dist/widget-bundle.ts";
+import kernelsWasmBase64 from "../widget/dist/kernels-wasm.ts";
 
+const kernelsWasm = Uint8Array.from(atob(kernelsWasmBase64), (c) => c.charCodeAt(0));
 const sampleBytes = new Map(SAMPLES.map((s) => [s.name, { type: s.type, bytes: Uint8Array.from(atob(s.base64), (c) => c.charCodeAt(0)) }]));
 
 export const demoRoutes = new Hono<AppEnv>()
@@ -17,6 +20,10 @@ export const demoRoutes = new Hono<AppEnv>()
     // Short cache: a new deploy should reach pages within minutes; CORS so any site can load it.
     "Cache-Control": "public, max-age=300",
     "Access-Control-Allow-Origin": "*",
+  }))
+  // The Wasm SIMD kernels for the widget's local mode (a browser may compile Wasm from bytes).
+  .get("/widget/kernels.wasm", (c) => c.body(kernelsWasm as Uint8Array<ArrayBuffer>, 200, {
+    "Content-Type": "application/wasm", "Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*",
   }))
   .get("/samples/:name", (c) => {
     const s = sampleBytes.get(c.req.param("name"));

@@ -3,6 +3,7 @@
 // 12-megapixel photo) or locally (the model file is downloaded once and shared/ runs right here, so no
 // image leaves the device). The same shared/ preprocessing and forward pass as the trainer and Worker.
 
+import { bestKernels } from "../../shared/kernels/wasm-kernels.ts";
 import { loadNetwork, type LoadedNetwork } from "../../shared/model-file.ts";
 import { rankPredictions, type Prediction } from "../../shared/predict.ts";
 import { pixelsToTensor, resizeToModel, type Pixels, type PreprocessSpec } from "../../shared/preprocess.ts";
@@ -23,6 +24,8 @@ export interface Result {
   model: { name: string; version: string; sha256: string };
   predictions: Prediction[];
   mode: "remote" | "local";
+  /** Local mode: the kernels that ran in the browser ("wasm-simd" or "ts"). */
+  kernels?: string;
   /** Milliseconds from the click to the answer, as the visitor felt it. */
   ms: number;
   timing?: Record<string, number>;
@@ -91,11 +94,25 @@ export function loadLocalModel(endpoint: string, info: ModelInfo): Promise<Loade
   const url = new URL(info.file, `${endpoint}/`).href;
   let model = localModels.get(url);
   if (!model) {
-    model = request(url, {}).then(async (res) => loadNetwork(new Uint8Array(await res.arrayBuffer())));
+    model = Promise.all([request(url, {}), loadKernelsModule(endpoint)]).then(async ([res, kernelsModule]) => {
+      const loaded = loadNetwork(new Uint8Array(await res.arrayBuffer()), { kernels: bestKernels(kernelsModule) });
+      loaded.net.freeze(); // weights into Wasm memory once: each image then costs a fraction of a millisecond
+      return loaded;
+    });
     model.catch(() => localModels.delete(url));
     localModels.set(url, model);
   }
   return model;
+}
+
+/** The Wasm SIMD kernels from the Worker; null (-> the TypeScript kernels) where Wasm or the file is missing. */
+async function loadKernelsModule(endpoint: string): Promise<WebAssembly.Module | null> {
+  try {
+    const res = await fetch(`${endpoint}/widget/kernels.wasm`);
+    return res.ok ? await WebAssembly.compile(await res.arrayBuffer()) : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function classifyLocal(endpoint: string, file: Blob, info: ModelInfo, top: number): Promise<Result> {
@@ -109,7 +126,7 @@ export async function classifyLocal(endpoint: string, file: Blob, info: ModelInf
   const t2 = performance.now();
   return {
     model: { name: meta.name, version: meta.version, sha256: info.sha256 },
-    predictions, mode: "local", ms: performance.now() - started,
+    predictions, mode: "local", kernels: net.kernels.name, ms: performance.now() - started,
     timing: { decode_ms: t1 - t0, infer_ms: t2 - t1 },
   };
 }

@@ -61,6 +61,7 @@ for (const mode of ["remote", "local"] as const) {
         const event = await pick(page, file);
         expect(event.type, `${file}: ${JSON.stringify(event.detail)}`).toBe("classify");
         expect(event.detail.mode).toBe(mode);
+        if (mode === "local") expect(event.detail.kernels).toBe("wasm-simd"); // /widget/kernels.wasm compiled in the page
         const got = event.detail.predictions as { label: string; score: number }[];
         const want = expected[i].predictions!;
         expect(got[0].label, file).toBe(want[0].label);
