@@ -1,6 +1,7 @@
 // `edge-cnn info --model M`: the model file's header, readable or as JSON.
 
 import { formatHelp, parseCommand, requireFlag, type CommandSpec } from "../cli/args.ts";
+import { loadBestKernels } from "../kernels-node.ts";
 import { readModelFile } from "../model-io.ts";
 
 export const infoCommand: CommandSpec = {
@@ -30,6 +31,8 @@ export function modelInfo(path: string) {
     metrics: m.meta.metrics,
     provenance: m.meta.provenance,
     layers: m.net.layers.map((l) => ({ name: l.name, output: l.outShape })),
+    /** The kernels this machine runs the model with (not a property of the file). */
+    kernels: loadBestKernels().name,
   };
 }
 
@@ -44,6 +47,7 @@ export async function runInfo(argv: string[], out: (s: string) => void): Promise
     `  architecture  ${info.architecture}, input ${info.input.join("x")}, ${info.parameters.toLocaleString("en-US")} parameters`,
     `  labels        ${info.labels.join(", ")}`,
     `  preprocess    ${info.preprocess.crop} crop, ${info.preprocess.resize} resize to ${info.preprocess.size.join("x")}, alpha over rgb(${info.preprocess.background.join(",")})`,
+    `  kernels       ${info.kernels} on this machine`,
     `  layers        ${info.layers.map((l) => `${l.name} ${l.output.join("x")}`).join(" > ")}`,
     ...Object.entries(info.metrics).map(([k, v], i) => `  ${i === 0 ? "metrics      " : "             "} ${k}: ${typeof v === "number" ? +v.toFixed(4) : JSON.stringify(v)}`),
     ...Object.entries(info.provenance).map(([k, v], i) => `  ${i === 0 ? "provenance   " : "             "} ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`),
