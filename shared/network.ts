@@ -10,7 +10,7 @@ import { DropoutLayer } from "./layers/dropout.ts";
 import type { Layer, MaskStreams, Param } from "./layers/layer.ts";
 import { MaxPoolLayer } from "./layers/maxpool.ts";
 import { ReluLayer } from "./layers/relu.ts";
-import { Rng, type RngState } from "./rng.ts";
+import { Rng } from "./rng.ts";
 import { resolveSpec, shapeSize, type ArchSpec } from "./spec.ts";
 
 export class Network {
@@ -111,10 +111,6 @@ export class Network {
     const p = this.params.find((q) => q.name === name);
     if (!p) throw new Error(`no parameter ${name}`);
     return p;
-  }
-
-  getRngState(): RngState {
-    return this.rng.getState();
   }
 }
 

@@ -28,3 +28,8 @@ export function loadBestKernels(env: Record<string, string | undefined> = proces
   if (env.EDGE_CNN_KERNELS === "ts" || !wasmSimdSupported()) return tsKernels;
   return bestKernels(kernelsModule());
 }
+
+/** The name of the kernels loadBestKernels() gives, without instantiating them (for messages and metadata). */
+export function bestKernelsName(env: Record<string, string | undefined> = process.env): string {
+  return env.EDGE_CNN_KERNELS === "ts" || !wasmSimdSupported() ? tsKernels.name : "wasm-simd";
+}

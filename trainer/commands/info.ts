@@ -1,7 +1,7 @@
 // `edge-cnn info --model M`: the model file's header, readable or as JSON.
 
 import { formatHelp, parseCommand, requireFlag, type CommandSpec } from "../cli/args.ts";
-import { loadBestKernels } from "../kernels-node.ts";
+import { bestKernelsName } from "../kernels-node.ts";
 import { readModelFile } from "../model-io.ts";
 
 export const infoCommand: CommandSpec = {
@@ -32,7 +32,7 @@ export function modelInfo(path: string) {
     provenance: m.meta.provenance,
     layers: m.net.layers.map((l) => ({ name: l.name, output: l.outShape })),
     /** The kernels this machine runs the model with (not a property of the file). */
-    kernels: loadBestKernels().name,
+    kernels: bestKernelsName(),
   };
 }
 

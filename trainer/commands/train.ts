@@ -9,7 +9,7 @@ import { defaultPreprocess } from "../../shared/preprocess.ts";
 import { ARCHITECTURES } from "../../shared/spec.ts";
 import { DivergenceError } from "../../shared/train-step.ts";
 import { checkWritableDir, checkWritableFile, writeFileAtomic } from "../atomic-write.ts";
-import { loadBestKernels } from "../kernels-node.ts";
+import { bestKernelsName, loadBestKernels } from "../kernels-node.ts";
 import { formatHelp, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../cli/args.ts";
 import { formatDuration, Progress } from "../cli/progress.ts";
 import { subset, type Dataset } from "../dataset/dataset.ts";
@@ -202,7 +202,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     `${job.name}: ${pool.classes.length} classes, ${state.split.train.length} training / ${state.split.val.length} validation images` +
     `${splits.test.length ? ` / ${splits.test.length} test images held out` : ""}; ` +
     `${state.config.epochs} epoch${state.config.epochs === 1 ? "" : "s"} of ${stepsPerEpoch(state)} steps (batch ${state.config.batch}, ${state.config.optimizer} lr ${state.config.lr}${state.config.augment.flip ? ", augmented" : ""}, ` +
-    `${loadBestKernels().name} kernels, ${threads} thread${threads === 1 ? "" : "s"}${state.config.deterministicParts ? ", deterministic" : ""})`,
+    `${bestKernelsName()} kernels, ${threads} thread${threads === 1 ? "" : "s"}${state.config.deterministicParts ? ", deterministic" : ""})`,
   );
 
   let reportWrites = Promise.resolve();
@@ -307,7 +307,7 @@ function provenance(job: Job, state: RunState, threads: number): Record<string, 
     split: JSON.stringify(job.split),
     config: JSON.stringify(state.config),
     trainer: "edge-cnn 0.1.0",
-    kernels: loadBestKernels().name,
+    kernels: bestKernelsName(),
     threads,
     git_commit: commit,
     host: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}`,
