@@ -3,7 +3,7 @@
 // -> ranked predictions. Pre-processed pixel uploads join at pixelsToTensor.
 
 import { ImageHeaderError, readImageHeader, sniffImageFormat } from "../shared/image-header.ts";
-import { pixelsToTensor, rankPredictions, resizeToModel, type Prediction } from "../shared/index.ts";
+import { defaultViews, forwardViews, rankPredictions, resizeToModel, type Prediction } from "../shared/index.ts";
 import { decodeImage, ImageDecodeError } from "./decode.ts";
 import { ApiError } from "./errors.ts";
 import { checkPixels } from "./limits.ts";
@@ -46,8 +46,9 @@ export function checkModelInput(rgb: Uint8Array, model: ServedModel): Uint8Array
   return rgb;
 }
 
-/** The forward pass on one model input; returns the top `top` predictions, best first. */
+/** The forward pass on one model input (over the model's test-time views); the top `top` predictions, best first. */
 export function predict(rgb: Uint8Array, model: ServedModel, top: number): Prediction[] {
-  const logits = model.net.forward(pixelsToTensor(rgb, model.meta.preprocess), 1);
+  const spec = model.meta.preprocess;
+  const logits = forwardViews(model.net, 1, () => rgb, spec, defaultViews(spec));
   return rankPredictions(logits, model.meta.labels, top);
 }

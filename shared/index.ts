@@ -14,3 +14,6 @@ export { bestKernels, createWasmKernels, wasmSimdSupported } from "./kernels/was
 export type { Param, Layer, MaskStreams } from "./layers/layer.ts";
 export * from "./preprocess.ts";
 export * from "./model-file.ts";
+export * from "./fold-batchnorm.ts";
+export * from "./whitening.ts";
+export * from "./views.ts";

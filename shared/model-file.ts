@@ -11,7 +11,8 @@ import { F16_MAX, f16Table, f32ToF16 } from "./f16.ts";
 import type { Kernels } from "./kernels/kernels.ts";
 import { Network } from "./network.ts";
 import type { PreprocessSpec } from "./preprocess.ts";
-import { resolveSpec, SpecError, type ArchSpec } from "./spec.ts";
+import { hasBatchnorm, resolveSpec, SpecError, type ArchSpec } from "./spec.ts";
+import { foldBatchnorm } from "./fold-batchnorm.ts";
 import { firstNonFinite } from "./train-step.ts";
 
 export const MODEL_MAGIC = "ECNN";
@@ -208,11 +209,19 @@ export function decodeModel(bytes: Uint8Array | ArrayBuffer): LoadedModel {
   return decode(bytes).model;
 }
 
-/** Reads a model file and builds a ready Network with its weights. */
-export function loadNetwork(bytes: Uint8Array | ArrayBuffer, options: { kernels?: Kernels; seed?: number } = {}): LoadedNetwork {
+/**
+ * Reads a model file and builds a ready Network with its weights. A network with batchnorm comes back
+ * in its inference form (batchnorm folded into the convolutions: fold-batchnorm.ts) unless
+ * `fold: false` (to train it further); `spec` stays the file's architecture either way.
+ */
+export function loadNetwork(bytes: Uint8Array | ArrayBuffer, options: { kernels?: Kernels; seed?: number; fold?: boolean } = {}): LoadedNetwork {
   const { model, net } = decode(bytes, options);
   model.tensors.forEach((t, i) => net.params[i].data.set(t.data));
-  return { ...model, net };
+  if (options.fold === false || !hasBatchnorm(model.spec)) return { ...model, net };
+  const folded = foldBatchnorm(model.spec, new Map(model.tensors.map((t) => [t.name, t.data])));
+  const inference = new Network(folded.spec, options);
+  for (const p of inference.params) p.data.set(folded.tensors.get(p.name)!);
+  return { ...model, net: inference };
 }
 
 function decode(input: Uint8Array | ArrayBuffer, options: { kernels?: Kernels; seed?: number } = {}): { model: LoadedModel; net: Network } {
@@ -440,6 +449,9 @@ function checkPreprocess(p: unknown, input: readonly number[], bad: (why: string
   if (!finite(s.scale)) bad(`"preprocess.scale" must be a finite number, got ${show(s.scale)}`);
   if (!triple(s.mean, finite)) bad(`"preprocess.mean" must be 3 finite numbers, got ${show(s.mean)}`);
   if (!triple(s.std, (x) => finite(x) && x !== 0)) bad(`"preprocess.std" must be 3 finite non-zero numbers, got ${show(s.std)}`);
+  if (s.views !== undefined && !["none", "flip", "flip-translate"].includes(s.views as string)) {
+    bad(`"preprocess.views" must be "none", "flip" or "flip-translate", got ${show(s.views)}`);
+  }
   // Preprocessing makes an RGB image of `size`; the network must take exactly that.
   const [h, w] = s.size as number[];
   if (input[0] !== 3 || input[1] !== h || input[2] !== w) {

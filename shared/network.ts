@@ -10,6 +10,10 @@ import { DropoutLayer } from "./layers/dropout.ts";
 import type { Layer, MaskStreams, Param } from "./layers/layer.ts";
 import { MaxPoolLayer } from "./layers/maxpool.ts";
 import { ReluLayer } from "./layers/relu.ts";
+import { BatchnormLayer } from "./layers/batchnorm.ts";
+import { GeluLayer } from "./layers/gelu.ts";
+import { GlobalPoolLayer } from "./layers/globalpool.ts";
+import { ScaleLayer } from "./layers/scale.ts";
 import { Rng } from "./rng.ts";
 import { resolveSpec, shapeSize, type ArchSpec } from "./spec.ts";
 
@@ -37,11 +41,15 @@ export class Network {
     this.rng = new Rng(options.seed ?? 1);
     this.layers = resolveSpec(spec).map((l): Layer => {
       switch (l.type) {
-        case "conv": return new ConvLayer(l.name, l.inShape, l.outShape, l.size, l.stride ?? 1, l.pad ?? 0);
+        case "conv": return new ConvLayer(l.name, l.inShape, l.outShape, l.size, l.stride ?? 1, l.pad ?? 0, l.bias ?? true, l.init ?? "he");
         case "relu": return new ReluLayer(l.name, l.inShape, l.outShape);
+        case "gelu": return new GeluLayer(l.name, l.inShape, l.outShape);
         case "pool": return new MaxPoolLayer(l.name, l.inShape, l.outShape, l.size, l.stride ?? l.size);
+        case "globalpool": return new GlobalPoolLayer(l.name, l.inShape, l.outShape, l.mode);
+        case "batchnorm": return new BatchnormLayer(l.name, l.inShape, l.outShape, l.eps);
+        case "scale": return new ScaleLayer(l.name, l.inShape, l.outShape, l.factor);
         case "dropout": return new DropoutLayer(l.name, l.inShape, l.outShape, l.ratio);
-        case "affine": return new AffineLayer(l.name, l.inShape, l.outShape);
+        case "affine": return new AffineLayer(l.name, l.inShape, l.outShape, l.bias ?? true);
       }
     });
     this.params = this.layers.flatMap((l) => l.params);
@@ -103,6 +111,22 @@ export class Network {
     grads[layers.length].set(dlogits.subarray(0, grads[layers.length].length));
     for (let i = layers.length - 1; i >= 0; i--) {
       layers[i].backward(acts[i], acts[i + 1], grads[i + 1], i > 0 ? grads[i] : null, n, this.kernels);
+    }
+  }
+
+  /**
+   * Sets every batchnorm layer's running statistics to the average of its batch statistics over the
+   * batches `feed` runs through forward() (any batch size; no gradients). Use training images, as
+   * they are fed in training (without augmentation is fine).
+   */
+  calibrateBatchnorm(feed: (forward: (x: Float32Array, n: number) => void) => void): void {
+    const bns = this.layers.filter((l): l is BatchnormLayer => l instanceof BatchnormLayer);
+    if (bns.length === 0) return;
+    for (const l of bns) l.startCalibration();
+    try {
+      feed((x, n) => { this.forward(x, n, false); });
+    } finally {
+      for (const l of bns) l.finishCalibration();
     }
   }
 

@@ -1,4 +1,7 @@
-// Optimisers with explicit, serialisable state: Adam (default), plain SGD and SGD with momentum.
+// Optimisers with explicit, serialisable state: Adam (default), plain SGD, SGD with momentum, and
+// Nesterov SGD as PyTorch computes it (airbench's optimiser, weight decay added to the gradient).
+// Parameters marked trainable: false are state and never updated; a parameter's `group` scales its
+// learning rate by hyper.groupLr[group] (0 freezes it: airbench's whitening bias after 3 epochs).
 // State is plain data (hyperparameters, step count, one Float32Array slot per param per moment) so a
 // checkpoint can store it and a resumed run continues exactly.
 // The update is elementwise, so threads can share it: Optimizers whose slots live in one shared
@@ -6,15 +9,21 @@
 
 import type { Param } from "./layers/layer.ts";
 
-export type OptimizerKind = "adam" | "sgd" | "momentum";
+export type OptimizerKind = "adam" | "sgd" | "momentum" | "nesterov";
+export const OPTIMIZERS: readonly OptimizerKind[] = ["adam", "sgd", "momentum", "nesterov"];
 
 export interface OptimizerHyper {
   lr: number;
   beta1: number; // Adam
   beta2: number; // Adam
   eps: number; // Adam
-  momentum: number; // SGD with momentum
-  weightDecay: number; // decoupled (AdamW-style): p -= lr * wd * p, applied to weights, not biases
+  momentum: number; // SGD with momentum, Nesterov
+  /** adam/sgd/momentum: decoupled (AdamW-style) p -= lr * wd * p, applied to weights, not biases.
+   *  nesterov: PyTorch's, g += (wd / groupLr) * p for every trained tensor, so lr * wd is the same in
+   *  every group (airbench's "decoupled from the bias scaler" form). */
+  weightDecay: number;
+  /** Learning-rate multiplier per parameter group (Param.group); groups not listed use 1. */
+  groupLr?: Record<string, number>;
 }
 
 export interface OptimizerState {
@@ -37,7 +46,7 @@ export class Optimizer {
    * that several threads' Optimizers share them); its contents are the initial slots.
    */
   constructor(kind: OptimizerKind, params: Param[], hyper: Partial<OptimizerHyper> = {}, storage?: Float32Array) {
-    if (!["adam", "sgd", "momentum"].includes(kind)) throw new Error(`unknown optimizer "${kind}" (expected adam, sgd or momentum)`);
+    if (!OPTIMIZERS.includes(kind)) throw new Error(`unknown optimizer "${kind}" (expected ${OPTIMIZERS.join(", ")})`);
     this.kind = kind;
     this.hyper = { ...DEFAULT_HYPER, ...(kind === "adam" ? {} : { lr: 1e-2 }), ...hyper };
     const size = params.reduce((s, p) => s + p.data.length, 0), perParam = slotsPerParam(kind);
@@ -63,12 +72,25 @@ export class Optimizer {
    * flat vector in order. step() is t++ and the update of everything.
    */
   updateRange(params: Param[], from: number, to: number): void {
-    const { lr, beta1, beta2, eps, momentum, weightDecay } = this.hyper;
+    const { beta1, beta2, eps, momentum, weightDecay, groupLr } = this.hyper;
     const bc1 = 1 - Math.pow(beta1, this.t), bc2 = 1 - Math.pow(beta2, this.t);
     for (let pi = 0, offset = 0; pi < params.length; offset += params[pi].data.length, pi++) {
-      const { data, grad, shape } = params[pi];
+      const { data, grad, shape, trainable, group } = params[pi];
       const lo = Math.max(0, from - offset), hi = Math.min(data.length, to - offset);
-      if (lo >= hi) continue;
+      if (lo >= hi || trainable === false) continue;
+      const scale = group !== undefined ? groupLr?.[group] ?? 1 : 1;
+      if (scale === 0) continue;
+      const lr = this.hyper.lr * scale;
+      if (this.kind === "nesterov") {
+        const v = this.slots[pi], wd = weightDecay / scale;
+        for (let i = lo; i < hi; i++) {
+          const g = grad[i] + wd * data[i];
+          const vi = momentum * v[i] + g;
+          v[i] = vi;
+          data[i] -= lr * (g + momentum * vi);
+        }
+        continue;
+      }
       if (weightDecay > 0 && shape.length > 1) {
         const f = 1 - lr * weightDecay;
         for (let i = lo; i < hi; i++) data[i] *= f;
@@ -111,5 +133,5 @@ export class Optimizer {
 
 /** Moments kept per parameter value: Adam 2 (m, v), momentum 1, SGD 0. */
 export function slotsPerParam(kind: OptimizerKind): number {
-  return kind === "adam" ? 2 : kind === "momentum" ? 1 : 0;
+  return kind === "adam" ? 2 : kind === "momentum" || kind === "nesterov" ? 1 : 0;
 }

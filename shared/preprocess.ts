@@ -17,6 +17,8 @@ export interface PreprocessSpec {
   scale: number;
   mean: [number, number, number];
   std: [number, number, number];
+  /** Test-time views every classifier averages by default (views.ts); absent = "none". */
+  views?: "none" | "flip" | "flip-translate";
 }
 
 export function defaultPreprocess(size: [number, number] = [32, 32]): PreprocessSpec {

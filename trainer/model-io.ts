@@ -9,7 +9,8 @@ export class ModelFileError extends Error {
   override name = "ModelFileError";
 }
 
-export function readModelFile(path: string): LoadedNetwork & { bytes: Uint8Array } {
+/** Reads and decodes a model file; `fold: false` keeps batchnorm layers (to re-encode or train further). */
+export function readModelFile(path: string, options: { fold?: boolean } = {}): LoadedNetwork & { bytes: Uint8Array } {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(path));
@@ -18,7 +19,7 @@ export function readModelFile(path: string): LoadedNetwork & { bytes: Uint8Array
     throw new ModelFileError(`cannot read model ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`);
   }
   try {
-    return { ...loadNetwork(bytes, { kernels: loadBestKernels() }), bytes };
+    return { ...loadNetwork(bytes, { kernels: loadBestKernels(), fold: options.fold }), bytes };
   } catch (e) {
     if (e instanceof ModelFormatError) throw new ModelFileError(`${path}: ${e.message}`);
     throw e;

@@ -6,9 +6,14 @@
 // (Conv, Relu, MaxPool; Flatten before an affine layer that follows a spatial layer; Gemm with
 // transB=1 because our affine weights are [units x inputs]) -> "logits" [N, classes] -> Softmax(axis 1)
 // -> "probabilities" [N, classes]. Dropout is inverted (identity at inference), so it emits no node.
+// GELU is x * 0.5 * (1 + Erf(x / sqrt 2)) (opset 13 has no Gelu op), global pooling GlobalMaxPool /
+// GlobalAveragePool, a bias-free conv or affine layer simply has no bias input. A network with
+// batchnorm is exported in its inference form (batchnorm and the logit scale folded into the weights),
+// the same form the Worker runs.
 
-import type { Network } from "../shared/network.ts";
-import { resolveSpec, type Shape } from "../shared/spec.ts";
+import { foldBatchnorm } from "../shared/fold-batchnorm.ts";
+import { Network } from "../shared/network.ts";
+import { hasBatchnorm, resolveSpec, type Shape } from "../shared/spec.ts";
 import { ProtoWriter } from "./protobuf-writer.ts";
 
 export const ONNX_IR_VERSION = 8;
@@ -50,8 +55,9 @@ export interface OnnxExportOptions {
  * [N, C, H, W], outputs "probabilities" and "logits", both float [N, classes]. Returns the bytes
  * of a `.onnx` file.
  */
-export function exportOnnx(net: Network, options: OnnxExportOptions = {}): Uint8Array {
+export function exportOnnx(trained: Network, options: OnnxExportOptions = {}): Uint8Array {
   const { labels } = options;
+  const net = hasBatchnorm(trained.spec) ? foldedNetwork(trained) : trained;
   if (labels && labels.length !== net.classes) {
     throw new Error(`got ${labels.length} labels for a network with ${net.classes} classes`);
   }
@@ -61,6 +67,12 @@ export function exportOnnx(net: Network, options: OnnxExportOptions = {}): Uint8
     const p = net.param(paramName);
     inits.push({ name: p.name, dims: p.shape, type: FLOAT, raw: float32LE(p.data) });
     return p.name;
+  };
+
+  const has = (name: string): boolean => net.params.some((p) => p.name === name);
+  const constInit = (name: string, value: number): string => {
+    if (!inits.some((t) => t.name === name)) inits.push({ name, dims: [], type: FLOAT, raw: float32LE(Float32Array.of(value)) });
+    return name;
   };
 
   const layers = resolveSpec(net.spec);
@@ -83,7 +95,7 @@ export function exportOnnx(net: Network, options: OnnxExportOptions = {}): Uint8
         const stride = layer.stride ?? 1, pad = layer.pad ?? 0;
         nodes.push({
           op: "Conv", name: layer.name, output: out,
-          inputs: [current, floatInit(`${layer.name}.weight`), floatInit(`${layer.name}.bias`)],
+          inputs: [current, floatInit(`${layer.name}.weight`), ...(has(`${layer.name}.bias`) ? [floatInit(`${layer.name}.bias`)] : [])],
           attrs: [
             { name: "kernel_shape", ints: [layer.size, layer.size] },
             { name: "strides", ints: [stride, stride] },
@@ -104,6 +116,24 @@ export function exportOnnx(net: Network, options: OnnxExportOptions = {}): Uint8
       case "relu":
         nodes.push({ op: "Relu", name: layer.name, output: out, inputs: [current] });
         break;
+      case "gelu": {
+        const n = layer.name;
+        nodes.push({ op: "Mul", name: `${n}.scaled`, inputs: [current, constInit("gelu.inv_sqrt2", Math.SQRT1_2)], output: `${n}.scaled` });
+        nodes.push({ op: "Erf", name: `${n}.erf`, inputs: [`${n}.scaled`], output: `${n}.erf` });
+        nodes.push({ op: "Add", name: `${n}.one_plus`, inputs: [`${n}.erf`, constInit("gelu.one", 1)], output: `${n}.one_plus` });
+        nodes.push({ op: "Mul", name: `${n}.half`, inputs: [current, constInit("gelu.half", 0.5)], output: `${n}.half` });
+        nodes.push({ op: "Mul", name: n, inputs: [`${n}.half`, `${n}.one_plus`], output: out });
+        break;
+      }
+      case "globalpool":
+        toSpatial(layer.inShape);
+        nodes.push({ op: layer.mode === "max" ? "GlobalMaxPool" : "GlobalAveragePool", name: layer.name, output: out, inputs: [current] });
+        break;
+      case "scale":
+        nodes.push({ op: "Mul", name: layer.name, output: out, inputs: [current, constInit(`${layer.name}.factor`, layer.factor)] });
+        break;
+      case "batchnorm":
+        throw new Error(`layer ${layer.name}: batchnorm should have been folded`);
       case "dropout":
         return; // identity at inference: `current` passes through unchanged
       case "affine":
@@ -115,7 +145,7 @@ export function exportOnnx(net: Network, options: OnnxExportOptions = {}): Uint8
         }
         nodes.push({
           op: "Gemm", name: layer.name, output: out,
-          inputs: [current, floatInit(`${layer.name}.weight`), floatInit(`${layer.name}.bias`)],
+          inputs: [current, floatInit(`${layer.name}.weight`), ...(has(`${layer.name}.bias`) ? [floatInit(`${layer.name}.bias`)] : [])],
           attrs: [{ name: "transB", int: 1 }],
         });
         break;
@@ -138,6 +168,14 @@ export function exportOnnx(net: Network, options: OnnxExportOptions = {}): Uint8
     model.message(14, (e) => e.string(1, key).string(2, value)); // metadata_props: StringStringEntryProto {key, value}
   }
   return model.finish();
+}
+
+/** The inference form of a network with batchnorm (fold-batchnorm.ts), on the TS kernels. */
+function foldedNetwork(net: Network): Network {
+  const folded = foldBatchnorm(net.spec, new Map(net.params.map((p) => [p.name, p.data])));
+  const out = new Network(folded.spec);
+  for (const p of out.params) p.data.set(folded.tensors.get(p.name)!);
+  return out;
 }
 
 /** GraphProto. */

@@ -6,7 +6,8 @@
 import { bestKernels } from "../../shared/kernels/wasm-kernels.ts";
 import { loadNetwork, type LoadedNetwork } from "../../shared/model-file.ts";
 import { rankPredictions, type Prediction } from "../../shared/predict.ts";
-import { pixelsToTensor, resizeToModel, type Pixels, type PreprocessSpec } from "../../shared/preprocess.ts";
+import { resizeToModel, type Pixels, type PreprocessSpec } from "../../shared/preprocess.ts";
+import { defaultViews, forwardViews } from "../../shared/views.ts";
 
 export interface ModelInfo {
   name: string;
@@ -121,7 +122,7 @@ export async function classifyLocal(endpoint: string, file: Blob, info: ModelInf
   const t0 = performance.now();
   const rgb = resizeToModel(await decodeInBrowser(file), meta.preprocess);
   const t1 = performance.now();
-  const logits = net.forward(pixelsToTensor(rgb, meta.preprocess), 1);
+  const logits = forwardViews(net, 1, () => rgb, meta.preprocess, defaultViews(meta.preprocess)); // the Worker's views
   const predictions = rankPredictions(logits, meta.labels, top);
   const t2 = performance.now();
   return {

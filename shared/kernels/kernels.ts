@@ -81,6 +81,31 @@ export interface Kernels {
   dropoutBackward(dy: Float32Array, mask: Float32Array, dx: Float32Array, len: number): void;
 
   /**
+   * Per-channel statistics of n x C x HW values (channel c of example i is x[(i*C + c)*HW ...]):
+   * mean[c] and the biased variance var[c] (mean of squared deviations, two passes) over n*HW values.
+   */
+  batchnormStats(x: Float32Array, n: number, C: number, HW: number, mean: Float32Array, variance: Float32Array): void;
+
+  /** y = (x - mean[c]) * invstd[c] + bias[c] per channel (x and y may be the same array). */
+  batchnormApply(x: Float32Array, y: Float32Array, n: number, C: number, HW: number, mean: Float32Array, invstd: Float32Array, bias: Float32Array): void;
+
+  /**
+   * Gradients of batchnormApply with batch statistics (mean and invstd of this same x): with
+   * xhat = (x - mean) * invstd and m = n*HW, dbias[c] = sum dy and
+   * dx = invstd * (dy - sum(dy)/m - xhat * sum(dy * xhat)/m) (dbias overwritten; dx unless null).
+   */
+  batchnormBackward(
+    x: Float32Array, dy: Float32Array, dx: Float32Array | null, dbias: Float32Array,
+    n: number, C: number, HW: number, mean: Float32Array, invstd: Float32Array,
+  ): void;
+
+  /** y = gelu(x) = x * Phi(x) (the exact, erf-based GELU) for i < len; x and y may be the same array. */
+  geluForward(x: Float32Array, y: Float32Array, len: number): void;
+
+  /** dx = dy * gelu'(x) = dy * (Phi(x) + x * phi(x)) for i < len. */
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, len: number): void;
+
+  /**
    * Convolution of n images x [n x C x H x W] with weights w [F x C x k x k] and bias b [F]:
    * y [n x F x OH x OW] is overwritten.
    */

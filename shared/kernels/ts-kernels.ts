@@ -201,6 +201,57 @@ export const tsKernels: Kernels = {
     for (let i = 0; i < len; i++) { const v = x[i]; y[i] = v < 0 ? 0 : v; }
   },
 
+  batchnormStats(x, n, C, HW, mean, variance) {
+    const m = n * HW;
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) for (let o = (i * C + c) * HW, e = o + HW; o < e; o++) sum += x[o];
+      const mu = sum / m;
+      let sq = 0;
+      for (let i = 0; i < n; i++) for (let o = (i * C + c) * HW, e = o + HW; o < e; o++) { const d = x[o] - mu; sq += d * d; }
+      mean[c] = mu;
+      variance[c] = sq / m;
+    }
+  },
+
+  batchnormApply(x, y, n, C, HW, mean, invstd, bias) {
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < C; c++) {
+        const mu = mean[c], s = invstd[c], b = bias[c];
+        for (let o = (i * C + c) * HW, e = o + HW; o < e; o++) y[o] = (x[o] - mu) * s + b;
+      }
+    }
+  },
+
+  batchnormBackward(x, dy, dx, dbias, n, C, HW, mean, invstd) {
+    const m = n * HW;
+    for (let c = 0; c < C; c++) {
+      const mu = mean[c], s = invstd[c];
+      let sdy = 0, sdyx = 0;
+      for (let i = 0; i < n; i++) {
+        for (let o = (i * C + c) * HW, e = o + HW; o < e; o++) { sdy += dy[o]; sdyx += dy[o] * (x[o] - mu) * s; }
+      }
+      dbias[c] = sdy;
+      if (!dx) continue;
+      const a = sdy / m, b = sdyx / m;
+      for (let i = 0; i < n; i++) {
+        for (let o = (i * C + c) * HW, e = o + HW; o < e; o++) dx[o] = s * (dy[o] - a - (x[o] - mu) * s * b);
+      }
+    }
+  },
+
+  geluForward(x, y, len) {
+    for (let i = 0; i < len; i++) { const v = x[i]; y[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2)); }
+  },
+
+  geluBackward(x, dy, dx, len) {
+    const k = 1 / Math.sqrt(2 * Math.PI);
+    for (let i = 0; i < len; i++) {
+      const v = x[i];
+      dx[i] = dy[i] * (0.5 * (1 + erf(v * Math.SQRT1_2)) + v * k * Math.exp(-0.5 * v * v));
+    }
+  },
+
   reluBackward(y, dy, dx, len) {
     for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
   },
@@ -270,3 +321,14 @@ export const tsKernels: Kernels = {
   },
 };
 
+
+/**
+ * erf(x) to about 1e-7 (Abramowitz & Stegun 7.1.26 has 1.5e-7; this is W. J. Cody's form via
+ * erfc = t * exp(-x^2 + poly(t)), Numerical Recipes' erfcc, fractional error < 1.2e-7).
+ */
+export function erf(x: number): number {
+  const z = Math.abs(x), t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - r : r - 1;
+}

@@ -35,6 +35,11 @@ interface Exports {
   dropoutForward(x: number, y: number, mask: number, len: number, threshold: number, scale: number, state: number): void;
   dropoutBackward(dy: number, mask: number, dx: number, len: number): void;
   reluBackward(y: number, dy: number, dx: number, len: number): void;
+  batchnormStats(x: number, n: number, C: number, HW: number, mean: number, variance: number): void;
+  batchnormApply(x: number, y: number, n: number, C: number, HW: number, mean: number, invstd: number, bias: number): void;
+  batchnormBackward(x: number, dy: number, dx: number, dbias: number, n: number, C: number, HW: number, mean: number, invstd: number): void;
+  geluForward(x: number, y: number, len: number): void;
+  geluBackward(x: number, dy: number, dx: number, len: number): void;
 }
 
 /**
@@ -220,6 +225,54 @@ export function createWasmKernels(module: WebAssembly.Module): Kernels {
       const py = put(y, 0, len), pd = put(dy, 0, len);
       go();
       ex.reluBackward(py, pd, pd, len);
+      refresh();
+      get(pd, dx, 0, len);
+    },
+
+    batchnormStats(x, n, C, HW, mean, variance) {
+      begin();
+      const px = put(x, 0, n * C * HW), pm = reserve(C), pv = reserve(C);
+      go();
+      ex.batchnormStats(px, n, C, HW, pm, pv);
+      refresh();
+      get(pm, mean, 0, C);
+      get(pv, variance, 0, C);
+    },
+
+    batchnormApply(x, y, n, C, HW, mean, invstd, bias) {
+      begin();
+      const len = n * C * HW, px = put(x, 0, len), pm = put(mean, 0, C), ps = put(invstd, 0, C), pb = put(bias, 0, C);
+      go();
+      ex.batchnormApply(px, px, n, C, HW, pm, ps, pb);
+      refresh();
+      get(px, y, 0, len);
+    },
+
+    batchnormBackward(x, dy, dx, dbias, n, C, HW, mean, invstd) {
+      begin();
+      const len = n * C * HW, px = put(x, 0, len), pd = put(dy, 0, len), pm = put(mean, 0, C), ps = put(invstd, 0, C);
+      const pb = reserve(C);
+      go();
+      ex.batchnormBackward(px, pd, dx ? pd : 0, pb, n, C, HW, pm, ps);
+      refresh();
+      get(pb, dbias, 0, C);
+      if (dx) get(pd, dx, 0, len);
+    },
+
+    geluForward(x, y, len) {
+      begin();
+      const p = put(x, 0, len);
+      go();
+      ex.geluForward(p, p, len);
+      refresh();
+      get(p, y, 0, len);
+    },
+
+    geluBackward(x, dy, dx, len) {
+      begin();
+      const px = put(x, 0, len), pd = put(dy, 0, len);
+      go();
+      ex.geluBackward(px, pd, pd, len);
       refresh();
       get(pd, dx, 0, len);
     },

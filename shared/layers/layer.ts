@@ -13,6 +13,11 @@ export interface Param {
   shape: number[];
   data: Float32Array;
   grad: Float32Array;
+  /** false: state, not learned (batchnorm running statistics, the whitening filters); optimisers skip it. */
+  trainable?: boolean;
+  /** Optimiser parameter group (a per-group learning-rate multiplier): "norm" for batchnorm biases,
+   *  "whiten" for the whitening conv's bias; absent for the rest. */
+  group?: string;
 }
 
 export interface ForwardContext {
@@ -46,7 +51,7 @@ export interface Layer {
   backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, kernels: Kernels): void;
 }
 
-export function makeParam(name: string, shape: number[]): Param {
+export function makeParam(name: string, shape: number[], extra: { trainable?: boolean; group?: string } = {}): Param {
   const size = shape.reduce((a, b) => a * b, 1);
-  return { name, shape, data: new Float32Array(size), grad: new Float32Array(size) };
+  return { name, shape, data: new Float32Array(size), grad: new Float32Array(size), ...extra };
 }

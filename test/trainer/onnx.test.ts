@@ -5,12 +5,14 @@
 import { createRequire } from "node:module";
 import * as ort from "onnxruntime-web"; // in Node this resolves to dist/ort.node.min.mjs (wasm backend)
 import { beforeAll, describe, expect, it } from "vitest";
-import { heInit } from "../../shared/init.ts";
+import { heInit, initNetwork } from "../../shared/init.ts";
+import { encodeModel, loadNetwork } from "../../shared/model-file.ts";
+import { defaultPreprocess } from "../../shared/preprocess.ts";
 import { softmax } from "../../shared/loss.ts";
 import { Network } from "../../shared/network.ts";
 import { Optimizer } from "../../shared/optimizer.ts";
 import { Rng } from "../../shared/rng.ts";
-import { seedCnn, type ArchSpec } from "../../shared/spec.ts";
+import { airbench, seedCnn, type ArchSpec } from "../../shared/spec.ts";
 import { makeStepBuffers, trainStep } from "../../shared/train-step.ts";
 import { exportOnnx } from "../../trainer/onnx-export.ts";
 
@@ -124,6 +126,34 @@ describe("ONNX export agrees with our forward pass (onnxruntime-web, wasm)", () 
       ],
     };
     const diff = await compare("affine -> conv", heNet(spec, 5));
+    expect(diff.probs).toBeLessThan(TOL);
+  });
+
+  it("(e) airbench (batchnorm, GELU, global max pool, bias-free classifier, logit scale) after training steps", async () => {
+    const net = new Network(airbench(10));
+    initNetwork(net, 3);
+    const n = 16, x = randomInput(net, n, 4);
+    const labels = Array.from({ length: n }, (_, i) => i % 10);
+    const opt = new Optimizer("nesterov", net.params, { lr: 0.05, momentum: 0.85, groupLr: { norm: 8 } });
+    const buffers = makeStepBuffers(net, n);
+    for (let step = 1; step <= 5; step++) trainStep(net, opt, x, labels, n, buffers, step, 0.2);
+    net.calibrateBatchnorm((forward) => forward(x, n));
+    // The unfolded network in eval mode (running statistics) against the folded ONNX graph.
+    const diff = await compare("airbench after 5 Nesterov steps", net);
+    expect(diff.probs).toBeLessThan(TOL);
+    expect(diff.logits).toBeLessThan(TOL);
+    // And the folded network that loadNetwork builds (what the Worker runs) against the same graph.
+    const meta = { name: "a", version: "1", labels: Array.from({ length: 10 }, (_, i) => `c${i}`), preprocess: defaultPreprocess(), metrics: {}, provenance: {} };
+    const folded = loadNetwork(encodeModel(net, meta)).net;
+    const xi = randomInput(net, BATCH, 9);
+    const onnx = await runOnnx(exportOnnx(net), net, xi, BATCH);
+    expect(maxAbsDiff(onnx.logits, ours(folded, xi, BATCH).logits)).toBeLessThan(TOL);
+  });
+
+  it("(f) airbench at 64x64 input (the global pool makes the body size-agnostic)", async () => {
+    const net = new Network(airbench(3, 64));
+    initNetwork(net, 5);
+    const diff = await compare("airbench 64x64", net);
     expect(diff.probs).toBeLessThan(TOL);
   });
 

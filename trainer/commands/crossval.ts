@@ -8,7 +8,7 @@ import { formatDuration, Progress } from "../cli/progress.ts";
 import { meanStd, writeReport } from "../report/index.ts";
 import { newRunState, runTraining } from "../training/run.ts";
 import { fingerprint, loadPool, makeSplits, resolveData, type LabelsFrom } from "./data-source.ts";
-import { configFrom, trainCommand } from "./train.ts";
+import { archFrom, configFrom, trainCommand } from "./train.ts";
 
 const shared = ["epochs", "batch", "lr", "optimizer", "schedule", "warmup", "weight-decay", "label-smoothing", "dropout", "augment", "augment-pad", "seed", "threads", "deterministic", "arch", "labels-from"];
 
@@ -40,9 +40,10 @@ export async function runCrossval(argv: string[], out: (s: string) => void): Pro
     // Each split and each model get their own seed, derived from --seed, so the whole study is reproducible.
     const seed = config.seed + 7919 * r;
     const { train, val } = makeSplits(pool, { seed, valPerClass: values["val-per-class"] as number });
-    const spec = ARCHITECTURES[values.arch as string](pool.classes.length);
-    for (const l of spec.layers) if (l.type === "dropout") l.ratio = values.dropout as number;
-    const state = newRunState({ config: { ...config, seed }, spec, labels: pool.classes, preprocess, split: { train, val }, dataFingerprint: fingerprint(pool) });
+    const { arch, dropout } = archFrom(values);
+    const spec = ARCHITECTURES[arch](pool.classes.length, preprocess.size[0]);
+    for (const l of spec.layers) if (l.type === "dropout") l.ratio = dropout;
+    const state = newRunState({ config: { ...config, seed }, spec, labels: pool.classes, preprocess, split: { train, val }, dataFingerprint: fingerprint(pool) }, pool);
     const { state: done } = await runTraining(state, pool, {
       onStep: (s) => progress.update(`split ${r + 1}/${values.repeats}  epoch ${s.epoch}/${s.epochs}  loss ${s.loss.toFixed(4)}  ${Math.round(s.imagesPerSecond)} img/s`),
     }, { threads: values.threads as number });

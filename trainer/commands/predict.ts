@@ -1,13 +1,12 @@
 // `edge-cnn predict`: classify image files with exactly the pipeline the Worker uses (sharp decode ->
 // shared preprocess -> shared forward). A bad file is reported and the others are still classified.
 
-import { softmax } from "../../shared/loss.ts";
 import { rankPredictions, type Prediction } from "../../shared/predict.ts";
-import { pixelsToTensor, resizeToModel } from "../../shared/preprocess.ts";
+import { resizeToModel } from "../../shared/preprocess.ts";
 import { formatHelp, parseCommand, requireFlag, UsageError, type CommandSpec } from "../cli/args.ts";
 import { decodeImageFile } from "../dataset/decode.ts";
 import { readModelFile } from "../model-io.ts";
-import { shiftFlip } from "../training/batches.ts";
+import { defaultViews, forwardViews, VIEW_SETS, type ViewSet } from "../../shared/views.ts";
 
 export const predictCommand: CommandSpec = {
   name: "predict",
@@ -16,7 +15,7 @@ export const predictCommand: CommandSpec = {
   flags: {
     model: { type: "string", arg: "FILE", help: "model file" },
     top: { type: "int", min: 1, default: 3, help: "labels to show per image" },
-    tta: { type: "string", choices: ["none", "flip"], default: "none", help: "average with the mirror image (doubles CPU)" },
+    tta: { type: "string", choices: VIEW_SETS, help: "test-time views whose logits are averaged (none, flip, flip-translate); default: the model's own, as the Worker uses" },
     json: { type: "boolean", help: "print JSON for scripts" },
   },
 };
@@ -27,22 +26,14 @@ export interface FilePrediction {
   error?: string;
 }
 
-export async function predictFiles(modelPath: string, files: string[], top: number, tta: "none" | "flip" = "none"): Promise<FilePrediction[]> {
+export async function predictFiles(modelPath: string, files: string[], top: number, tta?: ViewSet): Promise<FilePrediction[]> {
   const { net, meta } = readModelFile(modelPath);
+  const views = tta ?? defaultViews(meta.preprocess);
   const results: FilePrediction[] = [];
   for (const file of files) {
     try {
       const rgb = resizeToModel(await decodeImageFile(file), meta.preprocess);
-      let logits = net.forward(pixelsToTensor(rgb, meta.preprocess), 1).slice();
-      if (tta === "flip") {
-        const mirrored = new Uint8Array(rgb.length);
-        shiftFlip(rgb, mirrored, meta.preprocess.size[0], meta.preprocess.size[1], 0, 0, true);
-        const a = new Float32Array(logits.length), b = new Float32Array(logits.length);
-        softmax(logits, a, 1, logits.length);
-        softmax(net.forward(pixelsToTensor(mirrored, meta.preprocess), 1), b, 1, logits.length);
-        // Average the probabilities; rank via their logs (softmax(log p) = p).
-        logits = a.map((p, i) => Math.log((p + b[i]) / 2));
-      }
+      const logits = forwardViews(net, 1, () => rgb, meta.preprocess, views);
       results.push({ file, predictions: rankPredictions(logits, meta.labels, top) });
     } catch (e) {
       const err = e as Error & { reason?: string };
@@ -57,7 +48,7 @@ export async function runPredict(argv: string[], out: (s: string) => void): Prom
   if (help) { out(formatHelp(predictCommand)); return 0; }
   const modelPath = requireFlag(predictCommand, values, "model");
   if (positionals.length === 0) throw new UsageError("edge-cnn predict: give one or more image files after the options");
-  const results = await predictFiles(modelPath, positionals, values.top as number, values.tta as "none" | "flip");
+  const results = await predictFiles(modelPath, positionals, values.top as number, values.tta as ViewSet | undefined);
   if (values.json) {
     out(JSON.stringify(results, null, 2));
   } else {

@@ -6,7 +6,10 @@ import os from "node:os";
 import { basename, join, resolve } from "node:path";
 import { encodeModel, loadNetwork, MODEL_DTYPES, type ModelDtype, type ModelMeta } from "../../shared/model-file.ts";
 import { defaultPreprocess } from "../../shared/preprocess.ts";
-import { ARCHITECTURES } from "../../shared/spec.ts";
+import { ARCHITECTURE_NOTES, ARCHITECTURES } from "../../shared/spec.ts";
+import { OPTIMIZERS } from "../../shared/optimizer.ts";
+import { RECIPES } from "../training/recipes.ts";
+import { defaultViews, VIEW_SETS, type ViewSet } from "../../shared/views.ts";
 import { DivergenceError } from "../../shared/train-step.ts";
 import { checkWritableDir, checkWritableFile, writeFileAtomic } from "../atomic-write.ts";
 import { bestKernelsName, loadBestKernels } from "../kernels-node.ts";
@@ -28,23 +31,25 @@ export const trainCommand: CommandSpec = {
   flags: {
     data: { type: "string", arg: "PATH", help: "CIFAR-10 (batches folder or cifar-10-binary.tar.gz) or an image folder" },
     out: { type: "string", arg: "FILE", help: "model file to write (default: models/<data name>.bin)" },
-    epochs: { type: "int", min: 1, max: 10000, default: 10, help: "passes over the training set" },
-    batch: { type: "int", min: 1, max: 4096, default: 100, help: "images per step" },
-    lr: { type: "number", min: 0, max: 10, help: "learning rate (default: 1e-3 for adam, 1e-2 for sgd/momentum)" },
-    optimizer: { type: "string", choices: ["adam", "sgd", "momentum"], default: "adam", help: "optimiser" },
-    schedule: { type: "string", choices: SCHEDULES, default: "none", help: "learning-rate schedule" },
-    warmup: { type: "int", min: 0, default: 0, help: "warm-up steps (linear ramp to --lr)" },
-    "weight-decay": { type: "number", min: 0, max: 1, default: 0, help: "decoupled weight decay (AdamW-style)" },
-    "label-smoothing": { type: "number", min: 0, max: 0.5, default: 0, help: "label smoothing epsilon" },
-    dropout: { type: "number", min: 0, max: 0.95, default: 0.5, help: "dropout ratio of the dropout layers" },
-    augment: { type: "boolean", help: "random crop (4-pixel padding) + horizontal flip" },
+    recipe: { type: "string", choices: Object.keys(RECIPES), default: "original", help: `every setting below at once (flags override one each): ${Object.entries(RECIPES).map(([k, r]) => `${k}: ${r.summary}`).join("; ")}` },
+    epochs: { type: "int", min: 1, max: 10000, help: "passes over the training set (recipe's)" },
+    batch: { type: "int", min: 1, max: 4096, help: "images per step (recipe's)" },
+    lr: { type: "number", min: 0, max: 100, help: "learning rate (recipe's; 1e-3 for adam, 1e-2 for sgd/momentum when changing --optimizer)" },
+    optimizer: { type: "string", choices: OPTIMIZERS, help: "optimiser (recipe's)" },
+    schedule: { type: "string", choices: SCHEDULES, help: "learning-rate schedule (recipe's)" },
+    warmup: { type: "int", min: 0, help: "warm-up steps (linear ramp to --lr)" },
+    "weight-decay": { type: "number", min: 0, max: 1, help: "weight decay (decoupled, AdamW-style; PyTorch's for nesterov)" },
+    "label-smoothing": { type: "number", min: 0, max: 0.5, help: "label smoothing epsilon (recipe's)" },
+    dropout: { type: "number", min: 0, max: 0.95, help: "dropout ratio of the dropout layers (recipe's)" },
+    augment: { type: "boolean", help: "random crop (4-pixel padding) + horizontal flip (instead of the recipe's augmentation)" },
     "augment-pad": { type: "int", min: 0, max: 16, default: 4, help: "crop padding in pixels when augmenting" },
     seed: { type: "int", min: 0, default: 1, help: "seed for init, split, shuffling, augmentation and dropout" },
     threads: { type: "int", min: 1, max: 1024, default: os.availableParallelism(), help: "threads for each training step, data parallel (all cores by default; running several trainings at once, split the cores between them)" },
     deterministic: { type: "boolean", help: `bit-identical results for any --threads: each batch is cut into ${DETERMINISTIC_PARTS} fixed parts (a little slower; uses at most ${DETERMINISTIC_PARTS} threads)` },
-    arch: { type: "string", choices: Object.keys(ARCHITECTURES), default: "seed-cnn", help: "architecture" },
+    arch: { type: "string", choices: Object.keys(ARCHITECTURES), help: `architecture (recipe's): ${Object.entries(ARCHITECTURE_NOTES).map(([k, v]) => `${k}: ${v}`).join("; ")}` },
     dtype: { type: "string", choices: MODEL_DTYPES, default: "f32", help: "weight type of the model file" },
-    keep: { type: "string", choices: ["last", "best"], default: "last", help: "save the last epoch, or the best by validation accuracy" },
+    keep: { type: "string", choices: ["last", "best"], help: "save the last epoch, or the best by validation accuracy (recipe's)" },
+    tta: { type: "string", choices: VIEW_SETS, help: "test-time views the model asks every classifier to average (recipe's): none, flip, flip-translate" },
     val: { type: "int", min: 1, help: "hold out N random training examples for validation (default 1000 for CIFAR-10)" },
     "val-fraction": { type: "number", min: 0, max: 0.9, help: "hold out this fraction for validation (default 0.1 for folders)" },
     "val-per-class": { type: "int", min: 1, help: "hold out K examples of every class for validation" },
@@ -84,21 +89,32 @@ interface Checkpoint {
 }
 
 export function configFrom(values: FlagValues): TrainConfig {
-  const optimizer = values.optimizer as TrainConfig["optimizer"];
+  const recipe = RECIPES[values.recipe as string];
+  const optimizer = (values.optimizer as TrainConfig["optimizer"] | undefined) ?? recipe.optimizer;
+  const batch = (values.batch as number | undefined) ?? recipe.batch;
+  const lr = (values.lr as number | undefined) ??
+    (optimizer === recipe.optimizer ? recipe.lr(batch) : optimizer === "adam" ? 1e-3 : 1e-2);
   return {
-    epochs: values.epochs as number,
-    batch: values.batch as number,
-    lr: (values.lr as number | undefined) ?? (optimizer === "adam" ? 1e-3 : 1e-2),
+    epochs: (values.epochs as number | undefined) ?? recipe.epochs,
+    batch,
+    lr,
     optimizer,
-    schedule: values.schedule as ScheduleKind,
-    warmupSteps: values.warmup as number,
-    weightDecay: values["weight-decay"] as number,
-    labelSmoothing: values["label-smoothing"] as number,
-    augment: values.augment ? { flip: true, pad: values["augment-pad"] as number } : { flip: false, pad: 0 },
+    schedule: (values.schedule as ScheduleKind | undefined) ?? recipe.schedule,
+    warmupSteps: (values.warmup as number | undefined) ?? recipe.warmup,
+    weightDecay: (values["weight-decay"] as number | undefined) ?? recipe.weightDecay,
+    labelSmoothing: (values["label-smoothing"] as number | undefined) ?? recipe.labelSmoothing,
+    augment: values.augment ? { flip: true, pad: values["augment-pad"] as number } : recipe.augment,
     seed: values.seed as number,
-    keep: values.keep as "best" | "last",
+    keep: (values.keep as "best" | "last" | undefined) ?? recipe.keep,
+    ...recipe.extra,
     ...(values.deterministic ? { deterministicParts: DETERMINISTIC_PARTS } : {}),
   };
+}
+
+/** The architecture and dropout a run uses: the flags', else its recipe's. */
+export function archFrom(values: FlagValues): { arch: string; dropout: number } {
+  const recipe = RECIPES[values.recipe as string];
+  return { arch: (values.arch as string | undefined) ?? recipe.arch, dropout: (values.dropout as number | undefined) ?? recipe.dropout };
 }
 
 export async function runTrain(argv: string[], out: (s: string) => void): Promise<number> {
@@ -170,7 +186,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   }
 
   // 2. Data.
-  const preprocess = run?.preprocess ?? defaultPreprocess();
+  const preprocess = run?.preprocess ?? { ...defaultPreprocess(), views: (values.tta as ViewSet | undefined) ?? RECIPES[values.recipe as string].views };
   const pool = await loadPool(job.data, progress, preprocess);
   const splits = makeSplits(pool, job.split);
   const print = fingerprint(pool);
@@ -178,10 +194,11 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     throw new CheckpointError(`the data in ${job.data.path} has changed since this run started (fingerprint ${print}, checkpoint ${run.dataFingerprint}); resuming would train on a different split. Start a new run instead.`);
   }
   if (!run) {
-    const spec = ARCHITECTURES[values.arch as string](pool.classes.length);
-    for (const l of spec.layers) if (l.type === "dropout") l.ratio = values.dropout as number;
+    const { arch, dropout } = archFrom(values);
+    const spec = ARCHITECTURES[arch](pool.classes.length, preprocess.size[0]);
+    for (const l of spec.layers) if (l.type === "dropout") l.ratio = dropout;
     spec.input = [3, preprocess.size[0], preprocess.size[1]];
-    run = newRunState({ config: configFrom(values), spec, labels: pool.classes, preprocess, split: { train: splits.train, val: splits.val }, dataFingerprint: print });
+    run = newRunState({ config: configFrom(values), spec, labels: pool.classes, preprocess, split: { train: splits.train, val: splits.val }, dataFingerprint: print }, pool);
   }
   const state = run;
   // 3. Train, with Ctrl-C / SIGTERM finishing the step and saving a checkpoint (handlers first, so a
@@ -261,8 +278,9 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   };
   let bytes = encodeModel(net, meta, job.dtype);
   const saved = loadNetwork(bytes, { kernels: loadBestKernels() }).net; // what users will run: dequantized weights
-  const valEval = val ? evaluateDataset(saved, val, preprocess) : null;
-  const testEval = test ? evaluateDataset(saved, test, preprocess) : null;
+  const views = defaultViews(preprocess); // as the Worker will classify
+  const valEval = val ? evaluateDataset(saved, val, preprocess, 100, views) : null;
+  const testEval = test ? evaluateDataset(saved, test, preprocess, 100, views) : null;
   meta.metrics = metricsOf(state, valEval, testEval, job);
   bytes = encodeModel(net, meta, job.dtype);
   writeFileAtomic(job.out, bytes);

@@ -6,12 +6,20 @@
 
 import { pixelsToTensor, type PreprocessSpec } from "../../shared/preprocess.ts";
 import type { Rng } from "../../shared/rng.ts";
+import { shiftFlip } from "../../shared/views.ts";
+
+export { shiftFlip };
 import type { Dataset } from "../dataset/dataset.ts";
 
 export interface Augmentation {
   flip: boolean;
   /** Maximum shift in pixels (random crop with this much zero padding); 0 = none. */
   pad: number;
+  /** "random" (default): each image flipped with probability 1/2 every time. "alternate" (airbench):
+   *  each image gets a fixed random flip, inverted every other epoch, so it is seen both ways. */
+  flipMode?: "random" | "alternate";
+  /** What a shift brings in at the border: "zero" (default, black) or "reflect" (mirrored pixels). */
+  padMode?: "zero" | "reflect";
 }
 
 export const NO_AUGMENTATION: Augmentation = { flip: false, pad: 0 };
@@ -35,19 +43,9 @@ export class BatchMaker {
     this.scratch = new Uint8Array(this.exampleBytes);
   }
 
-  /** Fills x and labels with the mirror images of order[start .. start+n) (test-time flip averaging). */
-  fillMirrored(order: ArrayLike<number>, start: number, n: number): void {
-    const { ds, exampleBytes } = this;
-    for (let k = 0; k < n; k++) {
-      const i = order[start + k];
-      this.labels[k] = ds.labels[i];
-      shiftFlip(ds.images.subarray(i * exampleBytes, (i + 1) * exampleBytes), this.scratch, ds.size[0], ds.size[1], 0, 0, true);
-      pixelsToTensor(this.scratch, this.spec, this.x, k);
-    }
-  }
-
-  /** Fills x and labels with the examples order[start .. start+n); returns n. */
-  fill(order: ArrayLike<number>, start: number, n: number, aug: Augmentation = NO_AUGMENTATION, rng?: Rng): number {
+  /** Fills x and labels with the examples order[start .. start+n); returns n. `epoch` (0-based) and
+   *  `seed` set the alternating flips. */
+  fill(order: ArrayLike<number>, start: number, n: number, aug: Augmentation = NO_AUGMENTATION, rng?: Rng, epoch = 0, seed = 0): number {
     const { ds, exampleBytes } = this;
     for (let k = 0; k < n; k++) {
       const i = order[start + k];
@@ -56,8 +54,8 @@ export class BatchMaker {
       if (rng && (aug.flip || aug.pad > 0)) {
         const dx = aug.pad > 0 ? rng.int(2 * aug.pad + 1) - aug.pad : 0;
         const dy = aug.pad > 0 ? rng.int(2 * aug.pad + 1) - aug.pad : 0;
-        const flip = aug.flip && rng.uniform() < 0.5;
-        shiftFlip(src, this.scratch, ds.size[0], ds.size[1], dx, dy, flip);
+        const flip = aug.flip && (aug.flipMode === "alternate" ? ((baseFlip(i, seed) ^ epoch) & 1) === 1 : rng.uniform() < 0.5);
+        shiftFlip(src, this.scratch, ds.size[0], ds.size[1], dx, dy, flip, aug.padMode === "reflect");
         pixelsToTensor(this.scratch, this.spec, this.x, k);
       } else {
         pixelsToTensor(src, this.spec, this.x, k);
@@ -67,16 +65,10 @@ export class BatchMaker {
   }
 }
 
-/** out(y, x) = in(y + dy, x' + dx) where x' is x mirrored when `flip`; outside the image is black. */
-export function shiftFlip(src: Uint8Array, out: Uint8Array, h: number, w: number, dx: number, dy: number, flip: boolean): void {
-  for (let y = 0; y < h; y++) {
-    const sy = y + dy;
-    for (let x = 0; x < w; x++) {
-      const sx = (flip ? w - 1 - x : x) + dx;
-      const o = (y * w + x) * 3;
-      if (sy < 0 || sy >= h || sx < 0 || sx >= w) { out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; continue; }
-      const s = (sy * w + sx) * 3;
-      out[o] = src[s]; out[o + 1] = src[s + 1]; out[o + 2] = src[s + 2];
-    }
-  }
+/** Image i's own flip bit for alternating flips (a hash of the image index and the seed). */
+export function baseFlip(i: number, seed: number): number {
+  let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(seed + 1, 0xc2b2ae35);
+  h ^= h >>> 15; h = Math.imul(h, 0x2c1b3c6d); h ^= h >>> 12;
+  return (h >>> 7) & 1;
 }
+

@@ -5,7 +5,8 @@
 // either way. Dropout masks are drawn per example from streams named (step, example, layer), so they
 // are the same however the batch is spread over threads.
 
-import { heInit } from "../../shared/init.ts";
+import { initNetwork } from "../../shared/init.ts";
+import { whiteningFilters } from "../../shared/whitening.ts";
 import type { Kernels } from "../../shared/kernels/kernels.ts";
 import { Network } from "../../shared/network.ts";
 import type { OptimizerKind, OptimizerState } from "../../shared/optimizer.ts";
@@ -38,7 +39,21 @@ export interface TrainConfig {
    * (the same results up to float rounding).
    */
   deterministicParts?: number;
+  /** Momentum of momentum/nesterov (default 0.9). */
+  momentum?: number;
+  /** Learning-rate multipliers per parameter group (airbench: batchnorm biases x64). */
+  groupLr?: Record<string, number>;
+  /** Train the whitening conv's bias for this many epochs, then freeze it (airbench: 3). */
+  whitenBiasEpochs?: number;
+  /** Lookahead (airbench): every 5 steps the weights move to an average that trails them, with a
+   *  weight rising as (step/total)^3; the final weights are that average. */
+  lookahead?: boolean;
 }
+
+/** Images whose statistics set the whitening filters and the batchnorm running statistics. */
+const WHITEN_IMAGES = 5000;
+const CALIBRATION_IMAGES = 2048;
+const LOOKAHEAD_EVERY = 5;
 
 export interface EpochRecord {
   epoch: number;
@@ -72,6 +87,8 @@ export interface RunState {
   optimizer: OptimizerState | null;
   weights: Float32Array[];
   best: { epoch: number; valAccuracy: number; weights: Float32Array[] } | null;
+  /** The Lookahead average of the weights (config.lookahead), else null. */
+  lookahead?: Float32Array[] | null;
   /** Loss of every step, and one record per completed epoch. */
   stepLoss: Float32Array;
   epochs: EpochRecord[];
@@ -90,9 +107,10 @@ export function stepsPerEpoch(state: RunState): number {
 export function newRunState(args: {
   config: TrainConfig; spec: ArchSpec; labels: string[]; preprocess: PreprocessSpec;
   split: { train: Int32Array; val: Int32Array }; dataFingerprint: string;
-}): RunState {
+}, train?: Dataset): RunState {
   const net = new Network(args.spec, { seed: args.config.seed + 2 });
-  heInit(net.params, args.config.seed);
+  initNetwork(net, args.config.seed);
+  if (train) initWhitening(net, train, args.split.train, args.preprocess);
   const total = Math.ceil(args.split.train.length / args.config.batch) * args.config.epochs;
   return {
     version: 1, ...args,
@@ -104,10 +122,41 @@ export function newRunState(args: {
     weights: net.params.map((p) => p.data),
     best: null,
     stepLoss: new Float32Array(total),
+    lookahead: args.config.lookahead ? net.params.map((p) => p.data.slice()) : null,
     epochs: [],
     epochLossSum: 0, epochCorrect: 0, epochSeen: 0,
     seconds: 0,
   };
+}
+
+/** Sets every whitening conv's filters from the first WHITEN_IMAGES training images (as the net sees them). */
+export function initWhitening(net: Network, train: Dataset, indices: Int32Array, preprocess: PreprocessSpec): void {
+  const spec = net.spec.layers;
+  net.layers.forEach((layer, i) => {
+    const l = spec[i];
+    if (l.type !== "conv" || l.init !== "whiten") return;
+    if (i !== 0) throw new Error(`layer ${layer.name}: a whitening conv must be the first layer`);
+    const count = Math.min(WHITEN_IMAGES, indices.length);
+    const maker = new BatchMaker(train, count, preprocess);
+    maker.fill(indices, 0, count);
+    const [C, H, W] = layer.inShape;
+    const filters = whiteningFilters(maker.x, count, C, H, W, l.size);
+    const w = layer.params[0];
+    if (filters.length !== w.data.length) throw new Error(`layer ${layer.name}: a ${l.size}x${l.size} whitening conv on ${C} channels needs ${filters.length / (C * l.size * l.size)} filters, got ${l.filters}`);
+    w.data.set(filters);
+  });
+}
+
+/** Sets the batchnorm running statistics from CALIBRATION_IMAGES training images (no augmentation). */
+function calibrate(net: Network, maker: BatchMaker, indices: Int32Array): void {
+  const count = Math.min(CALIBRATION_IMAGES, indices.length), b = maker.batch;
+  net.calibrateBatchnorm((forward) => {
+    for (let s = 0; s < count; s += b) {
+      const n = Math.min(b, count - s);
+      maker.fill(indices, s, n);
+      forward(maker.x, n);
+    }
+  });
 }
 
 export interface StepInfo {
@@ -156,7 +205,7 @@ export async function runTraining(state: RunState, train: Dataset, hooks: RunHoo
   const { config } = state;
   const runner = await startStepRunner({
     spec: state.spec, batch: config.batch, smoothing: config.labelSmoothing,
-    optimizer: config.optimizer, hyper: { lr: config.lr, weightDecay: config.weightDecay }, key: state.netRng,
+    optimizer: config.optimizer, hyper: { lr: config.lr, weightDecay: config.weightDecay, momentum: config.momentum ?? 0.9, groupLr: { ...config.groupLr } }, key: state.netRng,
     kernels: options.kernels ?? loadBestKernels(), threads: options.threads ?? 1, parts: config.deterministicParts,
     makeNet: (kernels, storage) => networkFromState(state, kernels, storage),
   });
@@ -175,6 +224,18 @@ async function trainLoop(state: RunState, train: Dataset, hooks: RunHooks, runne
   if (state.optimizer) opt.setState(state.optimizer);
   const maker = new BatchMaker(train, config.batch, state.preprocess, { x: runner.x, labels: runner.labels });
   const val = state.split.val.length > 0 ? subset(train, state.split.val) : null;
+  const hasBatchnorm = state.spec.layers.some((l) => l.type === "batchnorm");
+  const calibrationMaker = hasBatchnorm ? new BatchMaker(train, 256, state.preprocess) : null;
+  const trainable = net.params.map((p) => p.trainable !== false);
+  const lookahead = (decay: number): void => {
+    const ema = state.lookahead;
+    if (!ema) return;
+    net.params.forEach((p, i) => {
+      if (!trainable[i]) return;
+      const e = ema[i], d = p.data, k = 1 - decay;
+      for (let j = 0; j < d.length; j++) { e[j] += k * (d[j] - e[j]); d[j] = e[j]; }
+    });
+  };
   const perEpoch = stepsPerEpoch(state), total = perEpoch * config.epochs;
   const augRng = new Rng(state.augRng);
   const syncState = (): void => {
@@ -185,16 +246,21 @@ async function trainLoop(state: RunState, train: Dataset, hooks: RunHooks, runne
   while (state.epoch < config.epochs) {
     const epochStart = performance.now(), secondsBefore = state.seconds;
     const shuffleRng = new Rng(state.epochRng);
+    if (config.whitenBiasEpochs !== undefined) opt.hyper.groupLr = { ...opt.hyper.groupLr, whiten: state.epoch < config.whitenBiasEpochs ? 1 : 0 };
     const order = state.split.train.slice();
     shuffleRng.shuffle(order);
     let windowStart = performance.now(), windowImages = 0;
     for (let b = state.stepInEpoch; b < perEpoch; b++) {
       const start = b * config.batch, n = Math.min(config.batch, order.length - start);
-      maker.fill(order, start, n, config.augment, augRng);
+      maker.fill(order, start, n, config.augment, augRng, state.epoch, config.seed);
       opt.hyper.lr = learningRate(config.schedule, config.lr, state.step, total, config.warmupSteps);
       const { loss, correct } = await runner.step(n, state.step + 1);
       state.stepLoss[state.step] = loss;
       state.step++;
+      if (state.lookahead) {
+        if (state.step >= total) lookahead(1); // the final weights are the average
+        else if (state.step % LOOKAHEAD_EVERY === 0) lookahead(0.95 ** 5 * (state.step / total) ** 3);
+      }
       state.stepInEpoch = b + 1;
       state.epochLossSum += loss * n;
       state.epochCorrect += correct;
@@ -216,7 +282,8 @@ async function trainLoop(state: RunState, train: Dataset, hooks: RunHooks, runne
         return { net, state, stopped: true };
       }
     }
-    const evaluation = val ? evaluateDataset(net, val, state.preprocess, Math.max(config.batch, 100)) : null;
+    if (calibrationMaker) calibrate(net, calibrationMaker, state.split.train);
+    const evaluation = val ? evaluateDataset(net, val, state.preprocess, Math.min(Math.max(config.batch, 100), 500)) : null;
     const record: EpochRecord = {
       epoch: state.epoch + 1,
       trainLoss: state.epochLossSum / state.epochSeen,

@@ -1371,3 +1371,9 @@ function convBackwardWinograd(x: usize, w: usize, dy: usize, dw: usize, db: usiz
   }
   wgWeightsAdjoint(DU, uStride, F, C, Cp, dw);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation and activations (their own files)
+
+export { batchnormStats, batchnormApply, batchnormBackward } from "./normalization";
+export { geluForward, geluBackward } from "./activation";

@@ -1,0 +1,93 @@
+// GELU, exact (erf-based) form, in f32x4: erf from W. J. Cody's erfc = t * exp(-z^2 + P(t)) with
+// t = 1 / (1 + z/2) (Numerical Recipes' erfcc, relative error < 1.2e-7), and exp by Cephes' expf
+// (range reduction by ln 2 in two parts, a degree-5 polynomial, the power of two built in the
+// exponent bits). Both forward and backward are branch-free.
+
+// @ts-ignore: decorator
+@inline function expv(x: v128): v128 {
+  const xc = f32x4.max(f32x4.min(x, f32x4.splat(88.3762626647949)), f32x4.splat(-87.3365478515625));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, pow2);
+}
+
+/** erfc(|x| / sqrt 2) for each lane: the tail probability 2 * (1 - Phi(|x|)). */
+// @ts-ignore: decorator
+@inline function tail(x: v128): v128 {
+  const z = f32x4.mul(f32x4.abs(x), f32x4.splat(0.70710678118654752));
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(z, f32x4.splat(0.5))));
+  let p = f32x4.splat(0.17087277);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.82215223));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.48851587));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.13520398));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.27886807));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.18628806));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.09678418));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.37409196));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.00002368));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.26551223));
+  return f32x4.mul(t, expv(f32x4.sub(p, f32x4.mul(z, z))));
+}
+
+/** Phi(x) = 1 - tail/2 for x >= 0, tail/2 for x < 0. */
+// @ts-ignore: decorator
+@inline function phiCdf(x: v128): v128 {
+  const h = f32x4.mul(tail(x), f32x4.splat(0.5));
+  return v128.bitselect(h, f32x4.sub(f32x4.splat(1), h), f32x4.lt(x, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline function loadTail(p: usize, left: i32): v128 {
+  let v = f32x4.splat(0);
+  if (left > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (left > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + 4));
+  if (left > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 8));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function storeTail(p: usize, v: v128, left: i32): void {
+  if (left > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+  if (left > 1) store<f32>(p + 4, f32x4.extract_lane(v, 1));
+  if (left > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
+}
+
+/** y = x * Phi(x); x and y may be the same. The last len % 4 values go through the same vector code. */
+export function geluForward(x: usize, y: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const v = v128.load(x + <usize>(i << 2));
+    v128.store(y + <usize>(i << 2), f32x4.mul(v, phiCdf(v)));
+  }
+  if (i < len) {
+    const v = loadTail(x + <usize>(i << 2), len - i);
+    storeTail(y + <usize>(i << 2), f32x4.mul(v, phiCdf(v)), len - i);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function geluGrad(v: v128, g: v128): v128 {
+  const density = f32x4.mul(expv(f32x4.mul(f32x4.mul(v, v), f32x4.splat(-0.5))), f32x4.splat(0.39894228040143268));
+  return f32x4.mul(g, f32x4.add(phiCdf(v), f32x4.mul(v, density)));
+}
+
+/** dx = dy * (Phi(x) + x * phi(x)). */
+export function geluBackward(x: usize, dy: usize, dx: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>(i << 2);
+    v128.store(dx + o, geluGrad(v128.load(x + o), v128.load(dy + o)));
+  }
+  if (i < len) {
+    const o = <usize>(i << 2);
+    storeTail(dx + o, geluGrad(loadTail(x + o, len - i), loadTail(dy + o, len - i)), len - i);
+  }
+}
