@@ -9,7 +9,7 @@
 // cannot be used (missing, wrong sha256, not a valid model file) is remembered as bad; while the
 // name's previous good version is known, that one keeps serving and the problem travels as a warning.
 
-import { modelObjectKey, parsePointer, pointerKey, POINTER_PREFIX, PointerError, type ModelPointer } from "../shared/model-store.ts";
+import { modelObjectKey, modelObjectPrefix, parsePointer, pointerKey, POINTER_PREFIX, PointerError, type ModelPointer } from "../shared/model-store.ts";
 import { ModelFormatError } from "../shared/index.ts";
 import { ApiError } from "./errors.ts";
 import { ByteLru } from "./lru.ts";
@@ -148,6 +148,8 @@ export class ModelRegistry {
     if (!("body" in obj)) return known!.pointer; // unchanged: R2 sent no body
     const pointer = parsePointer(await obj.text(), name);
     this.pointers.set(name, { etag: obj.etag, pointer });
+    // A rewritten pointer may follow a re-upload that repaired a bad object: look at its objects again.
+    for (const key of this.bad.keys()) if (key.startsWith(modelObjectPrefix(name))) this.bad.delete(key);
     return pointer;
   }
 

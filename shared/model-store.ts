@@ -12,7 +12,12 @@ export const POINTER_PREFIX = "pointers/";
 
 /** The key of one version of a model: its bytes never change, so it can be cached forever. */
 export function modelObjectKey(name: string, sha256: string): string {
-  return `models/${name}/${sha256}.bin`;
+  return `${modelObjectPrefix(name)}${sha256}.bin`;
+}
+
+/** The prefix of every version's key. */
+export function modelObjectPrefix(name: string): string {
+  return `models/${name}/`;
 }
 
 export function pointerKey(name: string): string {
@@ -39,6 +44,8 @@ export interface ModelPointer {
   versions: PublishedVersion[];
   /** The versions that were live before `live`, most recent last: rollback pops from here. */
   history: string[];
+  /** When the pointer was last written: a rewrite always changes its bytes, so its ETag (an MD5). */
+  updated_at?: string;
 }
 
 export class PointerError extends Error {

@@ -27,19 +27,18 @@ export async function runPublish(argv: string[], out: (s: string) => void): Prom
   const model = readModelFile(file, values.name as string | undefined);
   const store = storeOf(PUBLISH, values);
   const before = await store.pointer(model.name);
-  if (before?.live === model.sha256) {
-    out(`${model.name} ${model.meta.version} (${model.sha256.slice(0, 12)}) is already live in the ${store.where}; nothing to do`);
-    return 0;
-  }
   const [channels, height, width] = model.input;
   const version: PublishedVersion = {
     sha256: model.sha256, version: model.meta.version, size: model.bytes.length, published_at: new Date().toISOString(),
     labels: model.meta.labels, input: { channels, height, width }, metrics: model.meta.metrics,
   };
   const key = await store.putModel(model.name, model.sha256, model.bytes); // first the file ...
-  await store.putPointer(withPublished(before, model.name, version)); // ... then the pointer: never a pointer to a missing file
+  // ... then the pointer: never a pointer to a missing file. Rewritten even when this version is
+  // already live, so Workers look again at an object this upload may have repaired.
+  await store.putPointer(withPublished(before, model.name, version));
   await store.addName(model.name);
   out(`published ${model.name} ${model.meta.version} (${model.sha256.slice(0, 12)}, ${(model.bytes.length / 1024).toFixed(0)} KiB) to ${key} in the ${store.where}`);
-  out(before ? `live now, replacing ${before.live.slice(0, 12)} (undo: npx edge-cnn rollback ${model.name}${values.local ? " --local" : ""})` : "live now");
+  if (before?.live === model.sha256) out("it was already live (re-uploaded)");
+  else out(before ? `live now, replacing ${before.live.slice(0, 12)} (undo: npx edge-cnn rollback ${model.name}${values.local ? " --local" : ""})` : "live now");
   return 0;
 }

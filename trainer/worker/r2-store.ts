@@ -52,7 +52,7 @@ export class R2Store {
   }
 
   async putPointer(pointer: ModelPointer): Promise<void> {
-    await this.put(pointerKey(pointer.name), new TextEncoder().encode(JSON.stringify(pointer, null, 1)), "application/json");
+    await this.put(pointerKey(pointer.name), new TextEncoder().encode(JSON.stringify({ ...pointer, updated_at: new Date().toISOString() }, null, 1)), "application/json");
   }
 
   async putModel(name: string, sha256: string, bytes: Uint8Array): Promise<string> {
