@@ -13,6 +13,10 @@ export interface Bindings {
   CORS_ORIGINS?: string;
   /** Secret: comma-separated API keys. When set, /v1/classify requires `Authorization: Bearer KEY`. */
   API_KEYS?: string;
+  /** Bytes of decoded models kept per isolate, least recently used dropped first (default 32 MiB). */
+  MODEL_CACHE_BYTES?: string;
+  /** Optional R2 bucket of published models (edge-cnn publish); without it only bundled models are served. */
+  MODELS?: R2Bucket;
 }
 
 export interface Settings {
@@ -20,6 +24,7 @@ export interface Settings {
   maxPixels: number;
   corsOrigins: string[];
   apiKeys: string[];
+  modelCacheBytes: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -27,6 +32,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxPixels: 24_000_000,
   corsOrigins: ["*"],
   apiKeys: [],
+  modelCacheBytes: 32 * 1024 * 1024,
 };
 
 /** `defaults` overridden by whatever env sets. A malformed value is the operator's mistake: a 500 that names it. */
@@ -36,6 +42,7 @@ export function readSettings(env: Bindings | undefined, defaults: Settings): Set
     maxPixels: env?.MAX_PIXELS !== undefined ? positiveInt("MAX_PIXELS", env.MAX_PIXELS) : defaults.maxPixels,
     corsOrigins: env?.CORS_ORIGINS !== undefined ? list(env.CORS_ORIGINS) : defaults.corsOrigins,
     apiKeys: env?.API_KEYS !== undefined ? list(env.API_KEYS) : defaults.apiKeys,
+    modelCacheBytes: env?.MODEL_CACHE_BYTES !== undefined ? positiveInt("MODEL_CACHE_BYTES", env.MODEL_CACHE_BYTES) : defaults.modelCacheBytes,
   };
 }
 

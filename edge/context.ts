@@ -1,9 +1,10 @@
 // The Hono environment every route sees: wrangler bindings, and what the app's middleware puts on the
-// context before a handler runs (the loaded model and this request's settings).
+// context before a handler runs (this request's settings, the model registry and the model it chose).
 import type { Bindings, Settings } from "./config.ts";
 import type { ServedModel } from "./model.ts";
+import type { ModelRegistry } from "./registry.ts";
 
 export type AppEnv = {
   Bindings: Bindings;
-  Variables: { model: ServedModel; settings: Settings };
+  Variables: { model: ServedModel; settings: Settings; registry: ModelRegistry };
 };

@@ -36,5 +36,5 @@ export function onError(err: Error, c: Context): Response {
 
 export function onNotFound(c: Context): Response {
   return errorResponse(c, 404, "not_found",
-    `There is no ${c.req.method} ${c.req.path}. The API has POST /v1/classify, GET /v1/model, GET /v1/model.bin and GET /health; the demo page is GET / and the widget GET /widget.js.`);
+    `There is no ${c.req.method} ${c.req.path}. The API has POST /v1/classify, GET /v1/model, GET /v1/model.bin, GET /v1/models, GET /v1/models/NAME (and its /classify and /model.bin) and GET /health; the demo page is GET / and the widget GET /widget.js.`);
 }

@@ -1,5 +1,6 @@
-// The deployed Worker: the app around the bundled model file (chosen in model-file.ts).
+// The shipped Worker (`npm start`, `npm run deploy`): the app around the bundled default model
+// (edge/model-file.ts), plus whatever is published to the MODELS R2 bucket when it is bound.
 import { createApp } from "./app.ts";
-import modelFile from "./model-file.ts";
+import modelFile, { MODEL_NAME } from "./model-file.ts";
 
-export default createApp({ modelBytes: modelFile });
+export default createApp({ models: [{ name: MODEL_NAME, bytes: modelFile }] });

@@ -1,6 +1,6 @@
-// The served model: the bundled model file, decoded, checked and hashed once per isolate (on the
-// first request, so a bad file fails loudly there, and in the tests, with the ModelFormatError
-// message), then reused by every request.
+// A served model: a model file (bundled or from R2), decoded, checked and hashed once per isolate (on
+// the first request that needs it, so a bad file fails loudly there, and in the tests, with the
+// ModelFormatError message), then reused by every request until the model cache evicts it.
 
 import kernelsModule from "../shared/kernels/wasm/kernels.wasm";
 import { bestKernels, loadNetwork, type ArchSpec, type ModelDtype, type ModelMeta, type Network } from "../shared/index.ts";
@@ -20,10 +20,11 @@ export interface ServedModel {
 /** Returns a function that loads the model on first call and then returns the same result (or error). */
 export function modelLoader(file: ArrayBuffer | Uint8Array): () => Promise<ServedModel> {
   let loaded: Promise<ServedModel> | undefined;
-  return () => (loaded ??= load(file));
+  return () => (loaded ??= decodeServedModel(file));
 }
 
-async function load(file: ArrayBuffer | Uint8Array): Promise<ServedModel> {
+/** Decodes, checks and hashes a model file; throws ModelFormatError naming the problem. */
+export async function decodeServedModel(file: ArrayBuffer | Uint8Array): Promise<ServedModel> {
   const bytes = file instanceof Uint8Array ? file : new Uint8Array(file);
   // Wasm SIMD kernels where the runtime has them (workerd does), else the TS reference; then the
   // weights are frozen into Wasm memory once, so a request copies only its own pixels.
@@ -32,4 +33,13 @@ async function load(file: ArrayBuffer | Uint8Array): Promise<ServedModel> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
   return { net, meta, dtype, spec, parameters: net.parameterCount, sha256, bytes };
+}
+
+/**
+ * Roughly what a decoded model holds in the isolate's memory: the file, the weights as f32 in JS, the
+ * frozen copy (and prepared filters) in its own Wasm instance, plus that instance's workspace. An
+ * overestimate on purpose: the model cache uses it to stay well inside a Worker's 128 MB.
+ */
+export function servedModelBytes(m: ServedModel): number {
+  return m.bytes.length + m.parameters * 12 + 1024 * 1024;
 }

@@ -11,6 +11,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   export: { summary: "write a model as ONNX or in another dtype", load: async () => (await import("./commands/export.ts")).runExport },
   info: { summary: "show a model file's header", load: async () => (await import("./commands/info.ts")).runInfo },
   download: { summary: "download a dataset (cifar10)", load: async () => (await import("./commands/download.ts")).runDownload },
+  serve: { summary: "run the Worker locally with your model files (wrangler dev --local)", load: async () => (await import("./commands/serve.ts")).runServe },
+  deploy: { summary: "deploy the Worker with your model files (wrangler deploy; --dry-run offline)", load: async () => (await import("./commands/deploy.ts")).runDeploy },
+  publish: { summary: "put a model in the R2 bucket and make it live, no redeploy", load: async () => (await import("./commands/publish.ts")).runPublish },
+  rollback: { summary: "make a published model's previous version live again", load: async () => (await import("./commands/rollback.ts")).runRollback },
+  models: { summary: "list published models, their versions and which is live", load: async () => (await import("./commands/models.ts")).runModels },
 };
 
 function usage(): string {
@@ -27,7 +32,7 @@ function usage(): string {
 }
 
 /** Known failures (bad input, bad files, divergence) print one line; anything else is a bug and keeps its stack. */
-const EXPECTED_ERRORS = new Set(["UsageError", "DatasetError", "DecodeError", "ModelFileError", "ModelFormatError", "CheckpointError", "DivergenceError", "SpecError", "DownloadError", "PreprocessError", "OutputError"]);
+const EXPECTED_ERRORS = new Set(["UsageError", "DatasetError", "DecodeError", "ModelFileError", "ModelFormatError", "CheckpointError", "DivergenceError", "SpecError", "DownloadError", "PreprocessError", "OutputError", "WranglerError", "PointerError"]);
 
 const FS_REASONS: Record<string, string> = {
   EISDIR: "it is a folder", ENOTDIR: "a file is in the way", EEXIST: "a file is in the way", ENOENT: "no such file or folder",

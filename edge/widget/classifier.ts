@@ -42,8 +42,15 @@ export class WidgetError extends Error {
 
 const PIXELS_TYPE = "application/vnd.edge-cnn.pixels";
 
-export async function fetchModelInfo(endpoint: string): Promise<ModelInfo> {
-  const res = await request(`${endpoint}/v1/model`, {});
+/** The Worker's URLs for one model: the default one, or model="NAME"'s (/v1/models/NAME). */
+export function modelUrls(endpoint: string, model?: string | null): { info: string; classify: string } {
+  if (!model) return { info: `${endpoint}/v1/model`, classify: `${endpoint}/v1/classify` };
+  const base = `${endpoint}/v1/models/${encodeURIComponent(model)}`;
+  return { info: base, classify: `${base}/classify` };
+}
+
+export async function fetchModelInfo(endpoint: string, model?: string | null): Promise<ModelInfo> {
+  const res = await request(modelUrls(endpoint, model).info, {});
   return (await res.json()) as ModelInfo;
 }
 
@@ -71,7 +78,7 @@ export function canPreprocessLocally(p: PreprocessSpec): boolean {
   return p.crop === "center" && p.resize === "area" && typeof OffscreenCanvas !== "undefined" && typeof createImageBitmap !== "undefined";
 }
 
-export async function classifyRemote(endpoint: string, file: Blob, info: ModelInfo, top: number, apiKey?: string): Promise<Result> {
+export async function classifyRemote(endpoint: string, file: Blob, info: ModelInfo, top: number, apiKey?: string, model?: string | null): Promise<Result> {
   const started = performance.now();
   const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
   let body: BodyInit;
@@ -83,7 +90,7 @@ export async function classifyRemote(endpoint: string, file: Blob, info: ModelIn
     body = file;
     headers["Content-Type"] = file.type || "application/octet-stream";
   }
-  const res = await request(`${endpoint}/v1/classify?top=${top}`, { method: "POST", headers, body });
+  const res = await request(`${modelUrls(endpoint, model).classify}?top=${top}`, { method: "POST", headers, body });
   const json = (await res.json()) as Omit<Result, "mode" | "ms">;
   return { ...json, mode: "remote", ms: performance.now() - started };
 }

@@ -1,6 +1,7 @@
 // <edge-classifier endpoint="https://YOUR-WORKER"></edge-classifier>: a custom element (shadow DOM, no
 // framework) that classifies a dropped, picked, pasted or photographed image with the edge-cnn Worker.
-// Attributes: endpoint, top, mode="remote|local", api-key, max-size. Events: "classify" (detail = the
+// Attributes: endpoint, model (a name from GET /v1/models; default: the Worker's default model), top,
+// mode="remote|local", api-key, max-size. Events: "classify" (detail = the
 // result) and "error" (detail = { kind, message }).
 
 import { classifyLocal, classifyRemote, fetchModelInfo, WidgetError, type ModelInfo, type Result } from "./classifier.ts";
@@ -19,7 +20,7 @@ export function parseSize(text: string | null): number {
 const formatBytes = (n: number): string => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MB` : `${Math.round(n / 1024)} KB`);
 
 export class EdgeClassifier extends HTMLElement {
-  static observedAttributes = ["endpoint", "mode"];
+  static observedAttributes = ["endpoint", "mode", "model"];
   private root: ShadowRoot;
   private info: Promise<ModelInfo> | null = null;
   private previewUrl = "";
@@ -112,7 +113,7 @@ export class EdgeClassifier extends HTMLElement {
 
   private modelInfo(): Promise<ModelInfo> {
     if (!this.info) {
-      this.info = fetchModelInfo(this.endpoint);
+      this.info = fetchModelInfo(this.endpoint, this.getAttribute("model"));
       this.info.catch(() => { this.info = null; });
     }
     return this.info;
@@ -150,7 +151,7 @@ export class EdgeClassifier extends HTMLElement {
       const info = await this.modelInfo();
       const result = this.mode === "local"
         ? await classifyLocal(this.endpoint, file, info, top)
-        : await classifyRemote(this.endpoint, file, info, top, this.getAttribute("api-key") ?? undefined);
+        : await classifyRemote(this.endpoint, file, info, top, this.getAttribute("api-key") ?? undefined, this.getAttribute("model"));
       status.hidden = true;
       this.render(result);
       const best = result.predictions[0];

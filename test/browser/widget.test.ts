@@ -77,6 +77,27 @@ for (const mode of ["remote", "local"] as const) {
   });
 }
 
+describe('model="NAME"', () => {
+  for (const mode of ["remote", "local"] as const) {
+    it(`${mode} mode classifies with the named model (/v1/models/NAME)`, async () => {
+      const page = await hostPage(`model="cifar10" mode="${mode}"`);
+      const event = await pick(page, FIXTURES[0]);
+      expect(event.type).toBe("classify");
+      expect(event.detail.model.name).toBe("cifar10");
+      expect(event.detail.mode).toBe(mode);
+      await page.close();
+    });
+  }
+
+  it("an unknown name shows the Worker's message naming the models that exist", async () => {
+    const page = await hostPage(`model="nope"`);
+    const event = await pick(page, FIXTURES[0]);
+    expect(event.type).toBe("error");
+    expect(event.detail.message).toContain('There is no model "nope". This Worker serves "cifar10"');
+    await page.close();
+  });
+});
+
 describe("errors a visitor understands", () => {
   it("a non-image file", async () => {
     const page = await hostPage();

@@ -15,6 +15,8 @@ export interface FlagDef {
   /** Placeholder shown in help, e.g. "DIR". */
   arg?: string;
   short?: string;
+  /** A string flag that may be given more than once: its value is then a string[]. */
+  multiple?: boolean;
 }
 
 export type FlagTable = Record<string, FlagDef>;
@@ -33,12 +35,12 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export type FlagValues = Record<string, string | number | boolean | undefined>;
+export type FlagValues = Record<string, string | string[] | number | boolean | undefined>;
 
 export function parseCommand(cmd: CommandSpec, argv: string[]): { values: FlagValues; positionals: string[]; help: boolean } {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = { help: { type: "boolean", short: "h" } };
   for (const [name, def] of Object.entries(cmd.flags)) {
-    options[name] = { type: def.type === "boolean" ? "boolean" : "string", ...(def.short ? { short: def.short } : {}) };
+    options[name] = { type: def.type === "boolean" ? "boolean" : "string", ...(def.short ? { short: def.short } : {}), ...(def.multiple ? { multiple: true } : {}) };
   }
   let parsed;
   try {
@@ -47,12 +49,13 @@ export function parseCommand(cmd: CommandSpec, argv: string[]): { values: FlagVa
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "").replace(/^Unknown option '([^']+)'.*$/s, "unknown option $1");
     throw new UsageError(`edge-cnn ${cmd.name}: ${msg}`);
   }
-  const raw = parsed.values as Record<string, string | boolean | undefined>;
+  const raw = parsed.values as Record<string, string | string[] | boolean | undefined>;
   if (raw.help) return { values: {}, positionals: parsed.positionals, help: true };
   const values: FlagValues = {};
   for (const [name, def] of Object.entries(cmd.flags)) {
     const v = raw[name];
     if (v === undefined) { values[name] = def.default; continue; }
+    if (Array.isArray(v)) { values[name] = v; continue; }
     if (def.type === "boolean" || def.type === "string") {
       if (def.choices && !def.choices.includes(v as string)) {
         throw new UsageError(`edge-cnn ${cmd.name}: --${name} must be one of ${def.choices.join(", ")}, got "${v}"`);

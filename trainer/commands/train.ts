@@ -292,7 +292,8 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   if (valEval) progress.log(`validation accuracy ${(100 * valEval.accuracy).toFixed(2)}% (${valEval.count} images${state.config.keep === "best" ? `, best epoch ${state.best?.epoch}` : ""})`);
   if (testEval) progress.log(`test accuracy ${(100 * testEval.accuracy).toFixed(2)}% (${testEval.count} images never used in training)`);
   progress.log(`report: ${join(job.report, "index.html")}`);
-  progress.log(`serve it: point the line in edge/model-file.ts at ${job.out}, then npm start (or npm run deploy)`);
+  progress.log(`try it: npx edge-cnn serve --model ${job.out}   (local Worker on http://127.0.0.1:8787)`);
+  progress.log(`ship it: npx edge-cnn deploy --model ${job.out}   (or npx edge-cnn publish --model ${job.out}: live without a redeploy)`);
   if (values.json) out(JSON.stringify({ model: job.out, bytes: bytes.length, metrics: meta.metrics, report: reportData }, null, 2));
   return 0;
 }
