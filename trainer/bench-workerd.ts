@@ -1,7 +1,8 @@
 // The forward pass inside workerd, the real Workers runtime, for `npm run bench`: shared/ and the
 // committed kernels.wasm bundled by esbuild into a tiny Worker (the Wasm imported as a compiled module,
-// as in production), run by Miniflare. The Worker times N single-image forwards of a frozen seed-cnn
-// itself (local workerd clocks advance, at 1 ms resolution, so N is large).
+// as in production), run by Miniflare. The Worker times N single-image forwards of a frozen network
+// (seed-cnn or airbench, batchnorm folded as loadNetwork does) itself (local workerd clocks advance,
+// at 1 ms resolution, so N is large).
 
 import { build } from "esbuild";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -11,13 +12,16 @@ import { Miniflare } from "miniflare";
 
 const ROOT = path.join(import.meta.dirname, "..");
 
-const ENTRY = `
+const entry = (arch: string): string => `
 import kernelsModule from "./kernels.wasm";
-import { bestKernels, heInit, Network, Rng, seedCnn } from ${JSON.stringify(path.join(ROOT, "shared/index.ts"))};
-const net = new Network(seedCnn(10), { kernels: bestKernels(kernelsModule) });
-heInit(net.params, 1);
+import { ARCHITECTURES, bestKernels, foldBatchnorm, initNetwork, Network, Rng } from ${JSON.stringify(path.join(ROOT, "shared/index.ts"))};
+const trained = new Network(ARCHITECTURES[${JSON.stringify(arch)}](10));
+initNetwork(trained, 1);
+const folded = foldBatchnorm(trained.spec, new Map(trained.params.map((p) => [p.name, p.data])));
+const net = new Network(folded.spec, { kernels: bestKernels(kernelsModule) });
+for (const p of net.params) p.data.set(folded.tensors.get(p.name));
 net.freeze();
-const rng = new Rng(2), x = new Float32Array(3072).map(() => rng.uniform());
+const rng = new Rng(2), x = new Float32Array(net.inputSize).map(() => rng.uniform());
 export default {
   async fetch(request) {
     const n = Number(new URL(request.url).searchParams.get("n") ?? "500");
@@ -34,11 +38,11 @@ export interface WorkerdForward {
   kernels: string;
 }
 
-export async function benchWorkerdForward(runs: number, n = 1000): Promise<WorkerdForward> {
+export async function benchWorkerdForward(arch: string, runs: number, n = arch === "seed-cnn" ? 1000 : 100): Promise<WorkerdForward> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "edge-cnn-bench-workerd-"));
   try {
     await build({
-      stdin: { contents: ENTRY, resolveDir: dir, loader: "js" }, bundle: true, format: "esm", platform: "neutral",
+      stdin: { contents: entry(arch), resolveDir: dir, loader: "js" }, bundle: true, format: "esm", platform: "neutral",
       outfile: path.join(dir, "index.js"), external: ["./kernels.wasm"], logLevel: "error",
     });
     copyFileSync(path.join(ROOT, "shared/kernels/wasm/kernels.wasm"), path.join(dir, "kernels.wasm"));
@@ -66,6 +70,6 @@ export async function benchWorkerdForward(runs: number, n = 1000): Promise<Worke
 }
 
 if (process.argv[1] === import.meta.filename) {
-  const r = await benchWorkerdForward(5);
+  const r = await benchWorkerdForward(process.argv[2] ?? "seed-cnn", 5);
   console.log(r);
 }

@@ -1,4 +1,6 @@
-// `npm run bench [-- --json] [-- --quick]`: the project's speed benchmark on seed-cnn with 10 classes.
+// `npm run bench [-- --json] [-- --quick] [-- --arch NAME]`: the project's speed benchmark on each
+// architecture (seed-cnn and airbench, 10 classes); every figure names its `arch` and that
+// architecture's forward multiply-adds per image (`macs`, from the spec).
 // Each figure is the median of repeated timed runs after a warm-up. onnxruntime-web (wasm, 1 thread)
 // runs the very same weights in the same process as the reference, so the ratios stay meaningful on a
 // noisy machine; the ratio column is ours / theirs in time per image (< 1: ours is faster).
@@ -8,20 +10,31 @@
 // forward with frozen weights (Network.freeze(): what the Worker does), and Wasm SIMD training on all
 // cores (worker threads, as `edge-cnn train --threads N` runs it). The 1-thread and all-cores training
 // steps alternate, so both see the same machine load. Workerd figures will be further rows with their
-// own `runtime` field.
+// own `runtime` field. For airbench: training on all cores at the recipe's batch (1024, Nesterov SGD),
+// the frozen 1-image forward, onnxruntime-web on the same weights, and, where Debian's python3-torch
+// is installed, PyTorch on the same net (../shared/peers/airbench93_torch.py) in the same run.
+
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 
 import os from "node:os";
 import * as ort from "onnxruntime-web";
-import { heInit, Network, Rng, seedCnn, tsKernels, type Kernels } from "../shared/index.ts";
+import { airbench, initNetwork, Network, Rng, seedCnn, specMacs, tsKernels, type ArchSpec, type Kernels, type OptimizerKind } from "../shared/index.ts";
 import { loadWasmKernels } from "./kernels-node.ts";
 import { benchWorkerdForward } from "./bench-workerd.ts";
 import { exportOnnx } from "./onnx-export.ts";
+import { foldBatchnorm } from "../shared/fold-batchnorm.ts";
 import { startStepRunner } from "./training/step-runner.ts";
 
-type Measure = "train100" | "forward1" | "forward100";
+type Measure = "train100" | "train1024" | "forward1" | "forward100";
 
 interface Figure {
   measure: Measure;
+  arch: string;
+  /** Forward multiply-adds per image of `arch` (convolutions and affine layers). */
+  macs: number;
+  /** Training: multiply-adds per second (3 x forward per image: forward, input and weight gradients). */
+  macsPerSecond?: number;
   name: string;
   kernels: string; // implementation that produced the figure
   threads: number;
@@ -31,10 +44,13 @@ interface Figure {
   runs: number;
   /** Ours / onnxruntime-web, time per image (forward figures only; < 1 means ours is faster). */
   vsOnnx?: number;
+  /** Ours / PyTorch in the same run: time per image for latency, throughput for training (> 1: ours trains faster). */
+  vsTorch?: number;
 }
 
 const NAMES: Record<Measure, string> = {
   train100: "train, batch 100",
+  train1024: "train, batch 1024",
   forward1: "forward, 1 image",
   forward100: "forward, batch 100",
 };
@@ -56,46 +72,60 @@ async function time(fn: () => unknown, runs: number, warmup: number): Promise<nu
   return ms;
 }
 
-/** The benchmark's network (seed-cnn, 10 classes, He init from seed 1) and inputs (seed 2). */
-function setup(kernels: Kernels) {
-  const net = new Network(seedCnn(10), { kernels, seed: 1 });
-  heInit(net.params, 1);
+/** An architecture under test: its spec, and how its recipe trains it. */
+interface Arch { spec: ArchSpec; batch: number; optimizer: OptimizerKind; smoothing: number; groupLr?: Record<string, number> }
+
+const ARCHS: Record<string, Arch> = {
+  "seed-cnn": { spec: seedCnn(10), batch: 100, optimizer: "adam", smoothing: 0 },
+  airbench: { spec: airbench(10), batch: 1024, optimizer: "nesterov", smoothing: 0.2, groupLr: { norm: 64 } },
+};
+
+/** The benchmark's network (10 classes, initialised from seed 1 as training does) and inputs (seed 2). */
+function setup(arch: Arch, kernels: Kernels, batch = 100) {
+  const net = new Network(arch.spec, { kernels, seed: 1 });
+  initNetwork(net, 1);
   const rng = new Rng(2);
-  const x100 = new Float32Array(100 * 3072).map(() => rng.uniform());
-  const labels = new Int32Array(100).map(() => rng.int(10));
-  return { net, x100, x1: x100.subarray(0, 3072), labels };
+  const x = new Float32Array(batch * net.inputSize).map(() => rng.uniform());
+  const labels = new Int32Array(batch).map(() => rng.int(10));
+  return { net, x, x100: x.subarray(0, 100 * net.inputSize), x1: x.subarray(0, net.inputSize), labels };
 }
 
-const figure = (measure: Measure, kernels: string, ms: number[], perRun: number, note = "", threads = 1): Figure => {
+const figure = (arch: Arch, measure: Measure, kernels: string, ms: number[], perRun: number, note = "", threads = 1): Figure => {
   const m = median(ms);
   const latency = measure === "forward1";
-  return {
-    measure, name: NAMES[measure] + note, kernels, threads, runtime: `node ${process.version}`,
+  const macs = specMacs(arch.spec);
+  const f: Figure = {
+    measure, arch: arch.spec.name, macs, name: NAMES[measure] + note, kernels, threads, runtime: `node ${process.version}`,
     median: latency ? m / perRun : (perRun * 1000) / m, unit: latency ? "ms" : "img/s", runs: ms.length,
   };
+  if (measure.startsWith("train")) f.macsPerSecond = f.median * macs * 3;
+  return f;
 };
 
 /**
  * Adam training steps at batch 100 as `edge-cnn train` makes them, on each of `threadCounts` threads
  * (one figure each); the counts take turns step by step.
  */
-async function benchTraining(kernels: Kernels, threadCounts: number[], quick: boolean): Promise<Figure[]> {
-  const { x100, labels } = setup(kernels);
+async function benchTraining(arch: Arch, kernels: Kernels, threadCounts: number[], quick: boolean): Promise<Figure[]> {
+  const B = arch.batch;
+  const { x, labels } = setup(arch, kernels, B);
   const runners = [];
   try {
     for (const threads of threadCounts) {
       runners.push(await startStepRunner({
-        spec: seedCnn(10), batch: 100, smoothing: 0, optimizer: "adam", hyper: {}, key: new Rng(3).getState(), kernels, threads,
-        makeNet: (k, storage) => { const net = new Network(seedCnn(10), { kernels: k, seed: 1, storage }); heInit(net.params, 1); return net; },
+        spec: arch.spec, batch: B, smoothing: arch.smoothing, optimizer: arch.optimizer,
+        hyper: arch.optimizer === "nesterov" ? { lr: 0.01, momentum: 0.85, groupLr: arch.groupLr } : {}, key: new Rng(3).getState(), kernels, threads,
+        makeNet: (k, storage) => { const net = new Network(arch.spec, { kernels: k, seed: 1, storage }); initNetwork(net, 1); return net; },
       }));
     }
     const steps = runners.map((runner) => {
-      runner.x.set(x100);
+      runner.x.set(x);
       runner.labels.set(labels);
       let step = 0;
-      return () => runner.step(100, ++step);
+      return () => runner.step(B, ++step);
     });
-    const ms: number[][] = steps.map(() => []), warmup = 2, runs = quick ? 3 : 9;
+    const big = B > 100;
+    const ms: number[][] = steps.map(() => []), warmup = big ? 1 : 2, runs = quick ? (big ? 2 : 3) : big ? 5 : 9;
     for (let r = 0; r < warmup + runs; r++) {
       for (let i = 0; i < steps.length; i++) {
         const t = performance.now();
@@ -103,45 +133,81 @@ async function benchTraining(kernels: Kernels, threadCounts: number[], quick: bo
         if (r >= warmup) ms[i].push(performance.now() - t);
       }
     }
-    return threadCounts.map((threads, i) => figure("train100", kernels.name, ms[i], 100, "", threads));
+    return threadCounts.map((threads, i) => figure(arch, big ? "train1024" : "train100", kernels.name, ms[i], B, "", threads));
   } finally {
     for (const runner of runners) await runner.close();
   }
 }
 
-async function benchOurs(kernels: Kernels, quick: boolean): Promise<Figure[]> {
-  const { net: fresh, x100, x1 } = setup(kernels);
-  const fwd100 = await time(() => fresh.forward(x100, 100), quick ? 3 : 9, 2);
-  const fwd1 = await time(() => { for (let i = 0; i < 20; i++) fresh.forward(x1, 1); }, quick ? 5 : 15, 3);
+/**
+ * Inference as the Worker runs it: a network with batchnorm in its folded form (plain convolutions,
+ * what loadNetwork builds), the same weights as `net`.
+ */
+function inferenceNet(arch: Arch, kernels: Kernels): { net: Network; x100: Float32Array; x1: Float32Array } {
+  const { net, x100, x1 } = setup(arch, kernels);
+  if (!arch.spec.layers.some((l) => l.type === "batchnorm")) return { net, x100, x1 };
+  const folded = foldBatchnorm(net.spec, new Map(net.params.map((p) => [p.name, p.data])));
+  const inference = new Network(folded.spec, { kernels });
+  for (const p of inference.params) p.data.set(folded.tensors.get(p.name)!);
+  return { net: inference, x100, x1 };
+}
+
+async function benchOurs(arch: Arch, kernels: Kernels, quick: boolean): Promise<Figure[]> {
+  const { net: fresh, x100, x1 } = inferenceNet(arch, kernels);
+  const heavy = specMacs(arch.spec) > 2e7, reps = heavy ? 5 : 20;
+  const fwd100 = await time(() => fresh.forward(x100, 100), quick ? 2 : heavy ? 5 : 9, 1);
+  const fwd1 = await time(() => { for (let i = 0; i < reps; i++) fresh.forward(x1, 1); }, quick ? 5 : 15, 3);
   const figures = [
-    figure("forward1", kernels.name, fwd1, 20),
-    figure("forward100", kernels.name, fwd100, 100),
+    figure(arch, "forward1", kernels.name, fwd1, reps),
+    figure(arch, "forward100", kernels.name, fwd100, 100),
   ];
   if (kernels.freezeParams) {
     fresh.freeze();
-    const frozen = await time(() => { for (let i = 0; i < 20; i++) fresh.forward(x1, 1); }, quick ? 5 : 15, 3);
-    figures.push(figure("forward1", `${kernels.name}, frozen`, frozen, 20, ", frozen weights"));
+    const frozen = await time(() => { for (let i = 0; i < reps; i++) fresh.forward(x1, 1); }, quick ? 5 : 15, 3);
+    figures.push(figure(arch, "forward1", `${kernels.name}, frozen`, frozen, reps, ", frozen weights"));
   }
   return figures;
 }
 
-async function benchOnnx(quick: boolean): Promise<Figure[]> {
+async function benchOnnx(arch: Arch, quick: boolean): Promise<Figure[]> {
   ort.env.wasm.numThreads = 1;
-  const { net, x100 } = setup(tsKernels); // the same weights as ours
+  const { net, x100, x1 } = setup(arch, tsKernels); // the same weights as ours (exportOnnx folds batchnorm)
   const session = await ort.InferenceSession.create(exportOnnx(net));
-  const t100 = new ort.Tensor("float32", x100, [100, 3, 32, 32]);
-  const t1 = new ort.Tensor("float32", x100.slice(0, 3072), [1, 3, 32, 32]);
-  const fwd100 = await time(() => session.run({ input: t100 }), quick ? 3 : 9, 2);
-  const fwd1 = await time(async () => { for (let i = 0; i < 20; i++) await session.run({ input: t1 }); }, quick ? 5 : 15, 3);
+  const t100 = new ort.Tensor("float32", x100, [100, ...arch.spec.input]);
+  const t1 = new ort.Tensor("float32", x1.slice(), [1, ...arch.spec.input]);
+  const heavy = specMacs(arch.spec) > 2e7, reps = heavy ? 5 : 20;
+  const fwd100 = await time(() => session.run({ input: t100 }), quick ? 2 : heavy ? 5 : 9, 1);
+  const fwd1 = await time(async () => { for (let i = 0; i < reps; i++) await session.run({ input: t1 }); }, quick ? 5 : 15, 3);
   await session.release();
-  return [figure("forward1", "onnxruntime-web wasm", fwd1, 20), figure("forward100", "onnxruntime-web wasm", fwd100, 100)];
+  return [figure(arch, "forward1", "onnxruntime-web wasm", fwd1, reps), figure(arch, "forward100", "onnxruntime-web wasm", fwd100, 100)];
+}
+
+/** PyTorch (Debian's python3-torch) on airbench's net, in this run: training at batch 1024 and the 1-image forward. */
+function benchTorch(arch: Arch, threads: number, quick: boolean): Figure[] {
+  const script = new URL("../../shared/peers/airbench93_torch.py", import.meta.url).pathname;
+  if (arch.spec.name !== "airbench" || !existsSync(script) || !existsSync("/usr/bin/python3")) return [];
+  const openblas = "/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread";
+  let out: { train_img_s: number; forward1_ms_median: number; torch: string };
+  try {
+    out = JSON.parse(execFileSync("/usr/bin/python3", [script, "--threads", String(threads), "--batch", "1024", "--steps", quick ? "2" : "4"], {
+      encoding: "utf8", stdio: ["ignore", "pipe", "ignore"],
+      env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE", ...(existsSync(openblas) ? { LD_LIBRARY_PATH: openblas } : {}) },
+    }));
+  } catch {
+    return []; // no torch here: the table says so by its absence
+  }
+  const macs = specMacs(arch.spec), runtime = `python ${out.torch}`;
+  return [
+    { measure: "train1024", arch: arch.spec.name, macs, name: NAMES.train1024, kernels: "pytorch", threads, runtime, median: out.train_img_s, unit: "img/s", runs: quick ? 2 : 4, macsPerSecond: out.train_img_s * macs * 3 },
+    { measure: "forward1", arch: arch.spec.name, macs, name: NAMES.forward1, kernels: "pytorch", threads: 1, runtime, median: out.forward1_ms_median, unit: "ms", runs: 50 },
+  ];
 }
 
 /** One-image forward inside workerd (frozen weights, as the Worker runs it); see bench-workerd.ts. */
-async function benchWorkerd(quick: boolean): Promise<Figure[]> {
-  const { msPerImage, kernels } = await benchWorkerdForward(quick ? 3 : 7);
+async function benchWorkerd(arch: Arch, quick: boolean): Promise<Figure[]> {
+  const { msPerImage, kernels } = await benchWorkerdForward(arch.spec.name, quick ? 3 : 7);
   return [{
-    measure: "forward1", name: `${NAMES.forward1}, frozen weights`, kernels: `${kernels}, frozen`, threads: 1,
+    measure: "forward1", arch: arch.spec.name, macs: specMacs(arch.spec), name: `${NAMES.forward1}, frozen weights`, kernels: `${kernels}, frozen`, threads: 1,
     runtime: "workerd (Miniflare)", median: median(msPerImage), unit: "ms", runs: msPerImage.length,
   }];
 }
@@ -153,17 +219,27 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes("--json"), quick = args.includes("--quick");
   const cores = os.availableParallelism();
-  const figures = [
-    ...(await benchTraining(tsKernels, [1], quick)),
-    ...(await benchOurs(tsKernels, quick)),
-    ...(await benchTraining(loadWasmKernels(), cores > 1 ? [1, cores] : [1], quick)),
-    ...(await benchOurs(loadWasmKernels(), quick)),
-    ...(await benchOnnx(quick)),
-    ...(await benchWorkerd(quick)),
-  ];
+  const archIndex = args.indexOf("--arch");
+  const names = archIndex >= 0 ? [args[archIndex + 1]] : Object.keys(ARCHS);
+  for (const n of names) if (!ARCHS[n]) throw new Error(`unknown --arch ${n} (expected ${Object.keys(ARCHS).join(" or ")})`);
+  const figures: Figure[] = [];
+  for (const name of names) {
+    const arch = ARCHS[name];
+    if (name === "seed-cnn") {
+      figures.push(...await benchTraining(arch, tsKernels, [1], quick), ...await benchOurs(arch, tsKernels, quick));
+      figures.push(...await benchTraining(arch, loadWasmKernels(), cores > 1 ? [1, cores] : [1], quick));
+    } else {
+      // PyTorch first, then ours, so a change in the machine's load shows as a gap between them.
+      figures.push(...benchTorch(arch, cores, quick));
+      figures.push(...await benchTraining(arch, loadWasmKernels(), [cores], quick));
+    }
+    figures.push(...await benchOurs(arch, loadWasmKernels(), quick), ...await benchOnnx(arch, quick), ...await benchWorkerd(arch, quick));
+  }
   for (const f of figures) {
-    const theirs = figures.find((g) => g.measure === f.measure && g.kernels.startsWith("onnxruntime"));
+    const theirs = figures.find((g) => g.arch === f.arch && g.measure === f.measure && g.kernels.startsWith("onnxruntime"));
     if (theirs && theirs !== f) f.vsOnnx = msPerImage(f) / msPerImage(theirs);
+    const torch = figures.find((g) => g.arch === f.arch && g.measure === f.measure && g.kernels === "pytorch");
+    if (torch && torch !== f) f.vsTorch = f.unit === "ms" ? msPerImage(f) / msPerImage(torch) : f.median / torch.median;
   }
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "?", node: process.version, date: new Date().toISOString() };
   if (json) {
@@ -171,19 +247,23 @@ async function main(): Promise<void> {
     return;
   }
   const rows = figures.map((f) => [
-    f.name, f.runtime.split(" ")[0], f.kernels, String(f.threads),
+    `${f.arch}: ${f.name}`, f.runtime.split(" ")[0], f.kernels, String(f.threads),
     f.unit === "ms" ? `${f.median.toFixed(3)} ms` : `${Math.round(f.median).toLocaleString("en-US")} img/s`,
+    f.macsPerSecond ? `${(f.macsPerSecond / 1e9).toFixed(1)} GMAC/s` : "",
     String(f.runs),
     f.vsOnnx === undefined ? "" : f.vsOnnx.toFixed(2),
+    f.vsTorch === undefined ? "" : f.vsTorch.toFixed(2),
   ]);
-  const head = ["seed-cnn, 10 classes", "runtime", "kernels", "threads", "median", "runs", "ours/ort time"];
+  const head = ["10 classes", "runtime", "kernels", "threads", "median", "training MACs", "runs", "ours/ort time", "ours/torch"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  ");
   console.log(`${machine.cpus} x ${machine.cpu}, Node ${machine.node}`);
   console.log(line(head));
   console.log(w.map((n) => "-".repeat(n)).join("  "));
   for (const r of rows) console.log(line(r));
+  console.log(`MACs per image: ${names.map((n) => `${n} ${(specMacs(ARCHS[n].spec) / 1e6).toFixed(1)} M`).join(", ")}`);
   console.log("ours/ort time: our time per image / onnxruntime-web's, same weights, same run (< 1: ours is faster)");
+  console.log("ours/torch: training img/s ours / PyTorch's (> 1: ours faster), forward time ours / PyTorch's (< 1: ours faster), same run");
 }
 
 await main();
