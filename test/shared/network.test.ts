@@ -29,7 +29,7 @@ describe("architecture spec", () => {
     ["a kernel larger than the padded image", { name: "t", input: [1, 3, 3], layers: [{ type: "conv", filters: 2, size: 5 }, { type: "affine", units: 2 }] }, /layer conv1: a 5x5 kernel with pad 0 does not fit/],
     ["zero filters", { name: "t", input: [1, 8, 8], layers: [{ type: "conv", filters: 0, size: 3 }, { type: "affine", units: 2 }] }, /layer conv1: filters must be a positive integer, got 0/],
     ["dropout ratio 1", { name: "t", input: [1, 8, 8], layers: [{ type: "dropout", ratio: 1 }, { type: "affine", units: 2 }] }, /layer dropout1: ratio must be in \[0, 1\), got 1/],
-    ["an unknown layer type", { name: "t", input: [1, 8, 8], layers: [{ type: "batchnorm" } as never, { type: "affine", units: 2 }] }, /layer 1 has unknown type "batchnorm"/],
+    ["an unknown layer type", { name: "t", input: [1, 8, 8], layers: [{ type: "layernorm" } as never, { type: "affine", units: 2 }] }, /layer 1 has unknown type "layernorm"/],
     ["not ending in an affine layer", { name: "t", input: [1, 8, 8], layers: [{ type: "affine", units: 2 }, { type: "relu" }] }, /the last layer must be affine .* got relu1/],
     ["a one-class output", { name: "t", input: [1, 8, 8], layers: [{ type: "affine", units: 1 }] }, /layer affine1: a classifier needs at least 2 classes/],
     ["a bad input shape", { name: "t", input: [3, 0, 32] as never, layers: [{ type: "affine", units: 2 }] }, /input shape must be \[channels, height, width\]/],
