@@ -1,21 +1,23 @@
-// The image decoders: mozjpeg, libwebp and the Rust png crate compiled to Wasm (Squoosh, packaged by
-// @jsquash). They decode to RGBA with the same pixels as sharp, the trainer's decoder (mozjpeg is
-// sharp's JPEG library). workerd refuses to compile Wasm from bytes, so each .wasm file is imported as
-// an already compiled module (wrangler's CompiledWasm rule) and instantiated from it.
+// The Worker's PNG and WebP decoders: libwebp and the Rust png crate compiled to Wasm (Squoosh,
+// packaged by @jsquash). They decode to RGBA with the same pixels as sharp. (JPEG is decoded by the
+// shared decoder, shared/decode/jpeg.ts, see edge/decode.ts.) workerd refuses to compile Wasm from
+// bytes, so each .wasm file is imported as an already compiled module (wrangler's CompiledWasm rule)
+// and instantiated from it.
 //
-// A failed decode can leave a Wasm instance broken: libjpeg's error exit and a Rust panic both jump
+// A failed decode can leave a Wasm instance broken: a C error exit and a Rust panic both jump
 // out of Wasm without restoring its stack pointer or freeing what they allocated, and after a few
 // hundred corrupt uploads every decode fails. So an instance that failed is replaced by a fresh one.
 // So is one that decoded a large image: Wasm memory never shrinks, and dropping the instance gives
 // the isolate its memory back (Workers allow 128 MB).
 
-import decodeJpegWasm, { init as initJpeg } from "@jsquash/jpeg/decode";
-import jpegModule from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 // @ts-expect-error -- the package's .wasm.d.ts types the instance's exports; wrangler gives the compiled module.
 import pngModule from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import decodeWebpWasm, { init as initWebp } from "@jsquash/webp/decode";
 import webpModule from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import type { DecodableFormat } from "../shared/image-header.ts";
+
+/** The formats decoded here (JPEG has the shared decoder). */
+export type CodecFormat = Exclude<DecodableFormat, "JPEG">;
 import { PngWasm, type DecodedRgba } from "./png-wasm.ts";
 
 export type Rgba = DecodedRgba;
@@ -25,36 +27,30 @@ const LARGE_IMAGE_PIXELS = 4_000_000;
 
 type EmscriptenInit = (module: WebAssembly.Module, overrides: Record<string, unknown>) => void;
 
-// libjpeg reports why it failed on stderr; keep the last line for the error message instead of logging it.
+// libwebp reports why it failed on stderr; keep the last line for the error message instead of logging it.
 let lastCodecMessage = "";
 const emscriptenOptions = { print: () => {}, printErr: (line: string) => { lastCodecMessage = line; } };
 
-let jpegReady = false, webpReady = false;
+let webpReady = false;
 let png: PngWasm | undefined;
 
-function reset(format: DecodableFormat): void {
-  if (format === "JPEG") jpegReady = false;
-  else if (format === "WebP") webpReady = false;
+function reset(format: CodecFormat): void {
+  if (format === "WebP") webpReady = false;
   else png = undefined;
 }
 
-async function decodeWith(format: DecodableFormat, bytes: Uint8Array): Promise<Rgba> {
+async function decodeWith(format: CodecFormat, bytes: Uint8Array): Promise<Rgba> {
   if (format === "PNG") return (png ??= new PngWasm(pngModule)).decode(bytes);
   // jsquash's Emscripten codecs take an ArrayBuffer; init(module) makes a fresh instance.
   // (The typings only declare init(options); the implementation takes the module first.)
   const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;
-  if (format === "JPEG") {
-    if (!jpegReady) (initJpeg as unknown as EmscriptenInit)(jpegModule, emscriptenOptions);
-    jpegReady = true;
-    return decodeJpegWasm(buffer);
-  }
   if (!webpReady) (initWebp as unknown as EmscriptenInit)(webpModule, emscriptenOptions);
   webpReady = true;
   return decodeWebpWasm(buffer);
 }
 
 /** Decodes with the format's codec. Throws a CodecError (with the codec's reason) on damaged data. */
-export async function decodeRgba(format: DecodableFormat, bytes: Uint8Array): Promise<Rgba> {
+export async function decodeRgba(format: CodecFormat, bytes: Uint8Array): Promise<Rgba> {
   lastCodecMessage = "";
   let image: Rgba;
   try {

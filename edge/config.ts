@@ -7,7 +7,7 @@ import { ApiError } from "./errors.ts";
 export interface Bindings {
   /** Largest request body in bytes (default 10 MiB). */
   MAX_UPLOAD_BYTES?: string;
-  /** Largest image, width x height, checked from the header before decoding (default 24 megapixels). */
+  /** Largest image, width x height, checked from the header before decoding (default 50 megapixels). */
   MAX_PIXELS?: string;
   /** Comma-separated origins allowed to call /v1/* from a browser, or "*" (default). */
   CORS_ORIGINS?: string;
@@ -24,7 +24,7 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = {
   maxUploadBytes: 10 * 1024 * 1024,
-  maxPixels: 24_000_000,
+  maxPixels: 50_000_000,
   corsOrigins: ["*"],
   apiKeys: [],
 };

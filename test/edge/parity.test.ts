@@ -25,7 +25,7 @@ interface Classified {
 /** What the Worker computes for a fixture, in the reference's terms. */
 async function workerSide(file: string) {
   const bytes = FIXTURES[file];
-  const pixels = await decodeImage(bytes, readImageHeader(bytes)!);
+  const pixels = await decodeImage(bytes, readImageHeader(bytes)!, spec.size);
   const res = await app.request("/v1/classify?top=10", { method: "POST", body: bytes });
   expect(res.status).toBe(200);
   const body = (await res.json()) as Classified;

@@ -32,7 +32,7 @@ export async function predictFiles(modelPath: string, files: string[], top: numb
   const results: FilePrediction[] = [];
   for (const file of files) {
     try {
-      const rgb = resizeToModel(await decodeImageFile(file), meta.preprocess);
+      const rgb = resizeToModel(await decodeImageFile(file, { inputSize: meta.preprocess.size }), meta.preprocess);
       let logits = net.forward(pixelsToTensor(rgb, meta.preprocess), 1).slice();
       if (tta === "flip") {
         const mirrored = new Uint8Array(rgb.length);

@@ -1,10 +1,16 @@
-// Decodes one image file into shared `Pixels` with sharp. sharp only decodes and orients; cropping,
-// resizing and alpha flattening are shared/preprocess's job, so the trainer does exactly what the Worker
-// and the widget do. Alpha is kept as a channel and greyscale stays 1 or 2 channels for that reason.
+// Decodes one image file into shared `Pixels`. JPEG goes through the shared decoder (libjpeg-turbo
+// in Wasm, shared/decode) at the scale the shared rule picks for the model's input, exactly as the
+// Worker and the widget decode it, so the model is trained on the pixels the edge will see. The
+// other formats are decoded by sharp. Either way the decoder only decodes and orients; cropping,
+// resizing and alpha flattening are shared/preprocess's job. Alpha is kept as a channel and
+// greyscale stays 1 or 2 channels for that reason.
 
 import { readFile, stat } from "node:fs/promises";
 import sharp from "sharp";
+import { decodeJpegForModel, JpegDataError } from "../../shared/decode/jpeg-for-model.ts";
+import { ImageHeaderError, readImageHeader } from "../../shared/image-header.ts";
 import type { Pixels } from "../../shared/preprocess.ts";
+import { jpegDecoder } from "../decoders-node.ts";
 
 /** A file that cannot be used as an image; `reason` says why without the file name (for lists). */
 export class DecodeError extends Error {
@@ -19,6 +25,11 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Largest file accepted, in bytes. Default 64 MiB. */
   maxBytes?: number;
+  /**
+   * The model's input [height, width]: JPEGs are decoded at the reduced scale the shared rule picks
+   * for it (shared/decode/scale.ts). Without it, JPEGs decode at full size.
+   */
+  inputSize?: readonly [number, number];
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -52,6 +63,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: DecodeO
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS, maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (bytes.length === 0) throw new DecodeError(name, `empty file (0 bytes)`);
   if (bytes.length > maxBytes) throw new DecodeError(name, `too large (the file is ${bytesText(bytes.length)}, the limit is ${bytesText(maxBytes)})`);
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return decodeJpeg(bytes, name, maxPixels, opts.inputSize);
   // failOn "error": corrupt or truncated data fails; mere warnings (common in camera JPEGs) do not.
   // pages 1: the first frame of a GIF or the first page of a TIFF.
   const options = { limitInputPixels: maxPixels, failOn: "error", pages: 1, autoOrient: true } as const;
@@ -85,6 +97,28 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: DecodeO
   const grey = meta.space === "b-w" || meta.space === "grey16";
   // sharp turns grey into R=G=B; keep one grey channel (+ alpha) as the Pixels contract asks.
   return grey ? packGrey(width, height, channels, data) : { width, height, channels, data };
+}
+
+/** A JPEG through the shared decoder, the same steps as the Worker's (edge/decode.ts). */
+function decodeJpeg(bytes: Uint8Array, name: string, maxPixels: number, inputSize?: readonly [number, number]): Pixels {
+  let header;
+  try {
+    header = readImageHeader(bytes);
+  } catch (e) {
+    if (e instanceof ImageHeaderError) throw new DecodeError(name, `truncated or corrupt JPEG image (${e.message})`);
+    throw e;
+  }
+  if (!header) throw new DecodeError(name, "truncated or corrupt JPEG image (unreadable header)");
+  const { width: w, height: h } = header;
+  if (w * h > maxPixels) throw new DecodeError(name, `too large (${w}x${h} = ${mp(w * h)}, the limit is ${mp(maxPixels)})`);
+  try {
+    // Without a model input size: no reduction (a size larger than any image forces scale 1).
+    return decodeJpegForModel(bytes, header, inputSize ?? [65536, 65536], jpegDecoder());
+  } catch (e) {
+    if (!(e instanceof JpegDataError)) throw e;
+    if (e.kind === "corrupt" && /unsupported|not supported|bogus jpeg colorspace/i.test(e.message)) throw new DecodeError(name, `unsupported image variant (${e.message})`);
+    throw new DecodeError(name, `truncated or corrupt image data (${e.message})`);
+  }
 }
 
 function packGrey(width: number, height: number, channels: 3 | 4, data: Uint8Array): Pixels {

@@ -1,0 +1,70 @@
+// `npm run build:decoders`: compiles the image decoders that the trainer, the Worker and the widget
+// all run (shared/decode) from their C sources to Wasm, with Debian's clang 14 + wasi-libc
+// (`apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32`). Today that is the JPEG
+// decoder: libjpeg-turbo 2.1.5.1 (shared/decode/libjpeg-turbo, unmodified) behind
+// shared/decode/jpeg/decoder.c, built to shared/decode/jpeg.wasm. The build is deterministic, and
+// test/shared/decoder-build.test.ts rebuilds it and requires the committed file to be byte-identical.
+//
+//   npm run build:decoders             writes the .wasm (and reports its size)
+//   npm run build:decoders -- --check  exits 1 if the committed .wasm differs from a fresh build
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const JPEG_WASM_OUTPUT = "shared/decode/jpeg.wasm";
+
+/** libjpeg-turbo's decompression side (no SIMD: jsimd_none.c answers "no SIMD" to every query). */
+const LIBJPEG_SOURCES = [
+  "jaricom", "jcomapi", "jdapimin", "jdapistd", "jdarith", "jdatasrc", "jdcoefct", "jdcolor", "jddctmgr",
+  "jdhuff", "jdinput", "jdmainct", "jdmarker", "jdmaster", "jdmerge", "jdphuff", "jdpostct", "jdsample",
+  "jerror", "jidctflt", "jidctfst", "jidctint", "jidctred", "jmemmgr", "jmemnobs", "jquant1", "jquant2",
+  "jsimd_none", "jutils",
+].map((name) => `shared/decode/libjpeg-turbo/${name}.c`);
+
+/** Plain Wasm MVP (no SIMD, so it runs wherever Wasm does); no debug info, so no paths in the output. */
+export const CLANG_FLAGS = [
+  "--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-w",
+  "-Ishared/decode/jpeg", "-Ishared/decode/libjpeg-turbo",
+  "-nostartfiles", "-Wl,--no-entry", "-Wl,--strip-all",
+];
+
+/** The clang that builds the decoders, or null where Debian's clang 14 + wasi-libc are not installed. */
+export function decoderToolchain(): string | null {
+  for (const clang of ["/usr/bin/clang-14", "/usr/lib/llvm-14/bin/clang"]) {
+    if (existsSync(clang) && existsSync("/usr/lib/wasm32-wasi/libc.a") && existsSync("/usr/bin/wasm-ld-14")) return clang;
+  }
+  return null;
+}
+
+/** Compiles the JPEG decoder from source and returns the module bytes. */
+export function buildJpegWasm(clang = decoderToolchain()): Uint8Array {
+  if (!clang) throw new Error("clang 14 with wasi-libc is not installed: apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32");
+  const dir = mkdtempSync(join(tmpdir(), "edge-cnn-decoders-"));
+  try {
+    const out = join(dir, "jpeg.wasm");
+    execFileSync(clang, [...CLANG_FLAGS, "-o", out, "shared/decode/jpeg/decoder.c", ...LIBJPEG_SOURCES], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    return new Uint8Array(readFileSync(out));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main(): void {
+  const wasm = buildJpegWasm();
+  const target = resolve(ROOT, JPEG_WASM_OUTPUT);
+  if (process.argv.includes("--check")) {
+    const committed = existsSync(target) ? new Uint8Array(readFileSync(target)) : new Uint8Array(0);
+    const same = committed.length === wasm.length && committed.every((b, i) => b === wasm[i]);
+    console.log(same ? `${JPEG_WASM_OUTPUT} matches its source (${wasm.length} bytes)` : `${JPEG_WASM_OUTPUT} is stale: run npm run build:decoders`);
+    process.exitCode = same ? 0 : 1;
+    return;
+  }
+  writeFileSync(target, wasm);
+  console.log(`wrote ${JPEG_WASM_OUTPUT} (${wasm.length} bytes) from shared/decode/jpeg/decoder.c + libjpeg-turbo 2.1.5.1`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
