@@ -12,6 +12,7 @@ import { applyOrientation } from "../shared/exif-orientation.ts";
 import type { ImageHeader } from "../shared/image-header.ts";
 import type { Pixels } from "../shared/preprocess.ts";
 import { CodecError, decodeRgba, type Rgba } from "./codecs.ts";
+import { ApiError } from "./errors.ts";
 
 export class ImageDecodeError extends Error {
   override name = "ImageDecodeError";
@@ -29,6 +30,7 @@ export async function decodeImage(bytes: Uint8Array, header: ImageHeader, size: 
     } catch (e) {
       if (!(e instanceof JpegDataError)) throw e;
       if (e.kind === "truncated") throw new ImageDecodeError("The JPEG image is truncated (its data stops before the end-of-image marker). Send the complete file.");
+      if (e.kind === "too_large") throw new ApiError(422, "image_too_large", `The JPEG image is too large for this server: ${e.message}.`);
       if (e.kind === "inconsistent") throw new ImageDecodeError(`The JPEG image is inconsistent: ${e.message}.`);
       throw new ImageDecodeError(`The JPEG image is corrupt and cannot be decoded (${e.message}). Send an intact file.`);
     }

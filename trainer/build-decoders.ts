@@ -25,11 +25,12 @@ const LIBJPEG_SOURCES = [
   "jsimd_none", "jutils",
 ].map((name) => `shared/decode/libjpeg-turbo/${name}.c`);
 
-/** Plain Wasm MVP (no SIMD, so it runs wherever Wasm does); no debug info, so no paths in the output. */
+/** Wasm MVP + bulk memory (no SIMD, so it runs wherever Wasm does); no debug info, so no paths in the output. */
 export const CLANG_FLAGS = [
-  "--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-w",
+  "--target=wasm32-wasi", "--sysroot=/usr", "-O3", "-mbulk-memory", "-w",
   "-Ishared/decode/jpeg", "-Ishared/decode/libjpeg-turbo",
   "-nostartfiles", "-Wl,--no-entry", "-Wl,--strip-all",
+  "-Wl,--max-memory=134217728", // 128 MiB: malloc fails cleanly (libjpeg's "Insufficient memory") beyond it
 ];
 
 /** The clang that builds the decoders, or null where Debian's clang 14 + wasi-libc are not installed. */
@@ -46,7 +47,11 @@ export function buildJpegWasm(clang = decoderToolchain()): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), "edge-cnn-decoders-"));
   try {
     const out = join(dir, "jpeg.wasm");
-    execFileSync(clang, [...CLANG_FLAGS, "-o", out, "shared/decode/jpeg/decoder.c", ...LIBJPEG_SOURCES], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    // A fixed PATH: clang runs any wasm-opt it finds on PATH (npm puts binaryen's there), which would
+    // make the output depend on how the build was started.
+    execFileSync(clang, [...CLANG_FLAGS, "-o", out, "shared/decode/jpeg/decoder.c", ...LIBJPEG_SOURCES], {
+      cwd: ROOT, env: { PATH: "/usr/bin:/bin" }, stdio: ["ignore", "ignore", "pipe"],
+    });
     return new Uint8Array(readFileSync(out));
   } finally {
     rmSync(dir, { recursive: true, force: true });

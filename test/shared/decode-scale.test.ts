@@ -7,6 +7,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { JpegDecodeError, JpegDecoder } from "../../shared/decode/jpeg.ts";
+import { coefficientBytes, readJpegFrame, withoutUnusedScans } from "../../shared/decode/jpeg-scans.ts";
 import { decodeScaleDenom, scaledSize } from "../../shared/decode/scale.ts";
 import { JPEG_WASM_URL } from "../../trainer/decoders-node.ts";
 
@@ -59,5 +60,30 @@ describe("JpegDecoder", () => {
     for (let i = 0; i < 200; i++) expect(() => jpeg.decode(bad, 1)).toThrow(JpegDecodeError);
     expect(() => jpeg.decode(bad, 1)).toThrow("Bogus marker length");
     expect(jpeg.decode(good, 8).width).toBe(40);
+  });
+});
+
+describe("withoutUnusedScans (progressive JPEG at 1/8)", () => {
+  it("leaves out the luma AC scans and decodes to exactly the same pixels", async () => {
+    const jpeg = decoder();
+    const { data, info } = await sharp(fixture("dog-500x375-progressive.jpg")).resize(1200, 900).raw().toBuffer({ resolveWithObject: true });
+    for (const chroma of ["4:2:0", "4:4:4"] as const) {
+      const bytes = new Uint8Array(await sharp(data, { raw: info }).jpeg({ quality: 90, progressive: true, chromaSubsampling: chroma }).toBuffer());
+      const frame = readJpegFrame(bytes)!;
+      expect(frame.progressive).toBe(true);
+      const fewer = withoutUnusedScans(bytes, frame, 8);
+      expect(fewer.length, chroma).toBeLessThan(bytes.length / 2);
+      expect(Buffer.compare(Buffer.from(jpeg.decode(fewer, 8).data), Buffer.from(jpeg.decode(bytes, 8).data)), chroma).toBe(0);
+      expect(withoutUnusedScans(bytes, frame, 4)).toBe(bytes); // 1/4 reads every scan
+    }
+  });
+
+  it("changes nothing in a baseline JPEG; counts a progressive JPEG's coefficient memory", () => {
+    const baseline = fixture("cat-320x240.jpg"), frame = readJpegFrame(baseline)!;
+    expect(frame.progressive).toBe(false);
+    expect(withoutUnusedScans(baseline, frame, 8)).toBe(baseline);
+    expect(coefficientBytes(frame)).toBe(0);
+    // 500x375 4:2:0: 16x16 MCUs, 32 x 24 of them; 4 luma + 2 chroma blocks each, 128 bytes per block.
+    expect(coefficientBytes(readJpegFrame(fixture("dog-500x375-progressive.jpg"))!)).toBe(32 * 24 * 6 * 128);
   });
 });

@@ -116,6 +116,7 @@ function decodeJpeg(bytes: Uint8Array, name: string, maxPixels: number, inputSiz
     return decodeJpegForModel(bytes, header, inputSize ?? [65536, 65536], jpegDecoder());
   } catch (e) {
     if (!(e instanceof JpegDataError)) throw e;
+    if (e.kind === "too_large") throw new DecodeError(name, `too large (${e.message})`);
     if (e.kind === "corrupt" && /unsupported|not supported|bogus jpeg colorspace/i.test(e.message)) throw new DecodeError(name, `unsupported image variant (${e.message})`);
     throw new DecodeError(name, `truncated or corrupt image data (${e.message})`);
   }

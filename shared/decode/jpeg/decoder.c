@@ -7,7 +7,7 @@
  *
  * Output: RGB (3 channels) for colour images, one grey channel for greyscale ones, CMYK and YCCK
  * converted to RGB by the usual naive formula (Adobe's inverted CMYK: R = C * K / 255). Embedded ICC
- * profiles are not applied. The error exit calls the host's jd_error, which throws (there is no
+ * profiles are not applied. Memory is capped at 128 MiB (the linker's --max-memory). The error exit calls the host's jd_error, which throws (there is no
  * setjmp in this Wasm build); the host then drops the instance, so nothing needs unwinding here.
  */
 
@@ -51,6 +51,9 @@ uint8_t *jd_decode(const uint8_t *data, size_t length, int scale_denom, int32_t 
   cinfo.scale_num = 1;
   cinfo.scale_denom = (unsigned int)scale_denom;
   cinfo.dct_method = JDCT_ISLOW;
+  /* Block smoothing only estimates AC coefficients a progressive file has not (yet) delivered; a
+   * complete file never needs it, and the AC scans the host leaves out at 1/8 are never used. */
+  cinfo.do_block_smoothing = FALSE;
   jpeg_start_decompress(&cinfo);
 
   size_t width = cinfo.output_width, height = cinfo.output_height;
