@@ -1,26 +1,26 @@
-// The Worker's PNG and WebP decoders: libwebp and the Rust png crate compiled to Wasm (Squoosh,
-// packaged by @jsquash). They decode to RGBA with the same pixels as sharp. (JPEG is decoded by the
-// shared decoder, shared/decode/jpeg.ts, see edge/decode.ts.) workerd refuses to compile Wasm from
-// bytes, so each .wasm file is imported as an already compiled module (wrangler's CompiledWasm rule)
-// and instantiated from it.
+// The Worker's WebP decoder: libwebp compiled to Wasm (Squoosh, packaged by @jsquash). It decodes to
+// RGBA with the same pixels as sharp. (JPEG and PNG have the shared decoders, see edge/decode.ts.)
+// workerd refuses to compile Wasm from bytes, so the .wasm file is imported as an already compiled
+// module (wrangler's CompiledWasm rule) and instantiated from it.
 //
-// A failed decode can leave a Wasm instance broken: a C error exit and a Rust panic both jump
-// out of Wasm without restoring its stack pointer or freeing what they allocated, and after a few
-// hundred corrupt uploads every decode fails. So an instance that failed is replaced by a fresh one.
+// A failed decode can leave a Wasm instance broken: a C error exit jumps out of Wasm without
+// restoring its stack pointer or freeing what it allocated, and after a few hundred corrupt uploads
+// every decode fails. So an instance that failed is replaced by a fresh one.
 // So is one that decoded a large image: Wasm memory never shrinks, and dropping the instance gives
 // the isolate its memory back (Workers allow 128 MB).
 
-// @ts-expect-error -- the package's .wasm.d.ts types the instance's exports; wrangler gives the compiled module.
-import pngModule from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import decodeWebpWasm, { init as initWebp } from "@jsquash/webp/decode";
 import webpModule from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import type { DecodableFormat } from "../shared/image-header.ts";
 
-/** The formats decoded here (JPEG has the shared decoder). */
-export type CodecFormat = Exclude<DecodableFormat, "JPEG">;
-import { PngWasm, type DecodedRgba } from "./png-wasm.ts";
+/** The formats decoded here (JPEG and PNG have the shared decoders). */
+export type CodecFormat = Exclude<DecodableFormat, "JPEG" | "PNG">;
 
-export type Rgba = DecodedRgba;
+export interface Rgba {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
 
 /** Above this many pixels, the instance that decoded the image is replaced to release its memory. */
 const LARGE_IMAGE_PIXELS = 4_000_000;
@@ -32,15 +32,12 @@ let lastCodecMessage = "";
 const emscriptenOptions = { print: () => {}, printErr: (line: string) => { lastCodecMessage = line; } };
 
 let webpReady = false;
-let png: PngWasm | undefined;
 
-function reset(format: CodecFormat): void {
-  if (format === "WebP") webpReady = false;
-  else png = undefined;
+function reset(_format: CodecFormat): void {
+  webpReady = false;
 }
 
-async function decodeWith(format: CodecFormat, bytes: Uint8Array): Promise<Rgba> {
-  if (format === "PNG") return (png ??= new PngWasm(pngModule)).decode(bytes);
+async function decodeWith(_format: CodecFormat, bytes: Uint8Array): Promise<Rgba> {
   // jsquash's Emscripten codecs take an ArrayBuffer; init(module) makes a fresh instance.
   // (The typings only declare init(options); the implementation takes the module first.)
   const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;

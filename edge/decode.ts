@@ -1,13 +1,17 @@
-// Image bytes -> upright Pixels, the way the trainer does it. JPEG goes through the shared decoder
-// (libjpeg-turbo in Wasm, shared/decode) at the scale the shared rule picks for the model's input, so
-// a 12 MP photo decodes to about 500x380 pixels without ever existing at full size. PNG and WebP
-// are decoded at full size by the jsquash codecs (edge/codecs.ts): EXIF orientation applied, alpha
-// kept (shared/preprocess flattens it), greyscale as R = G = B (toRgb gives the same bytes as for
-// sharp's one grey channel). Damaged data is an ImageDecodeError with a message for the client.
+// Image bytes -> upright Pixels, the way the trainer does it. JPEG and PNG go through the shared
+// decoders (shared/decode: libjpeg-turbo in Wasm, a streaming PNG decoder) at the scale the shared
+// rule picks for the model's input, so a 12 MP photo decodes to about 500x380 pixels without ever
+// existing at full size. WebP is decoded at full size by libwebp (edge/codecs.ts). Then the EXIF
+// orientation is applied; alpha is kept (shared/preprocess flattens it), greyscale comes as R = G = B
+// (toRgb gives the same bytes as for one grey channel). Damaged data is an ImageDecodeError with a
+// message for the client; an image too large to decode here an ApiError 422.
 
 import { JpegDecoder } from "../shared/decode/jpeg.ts";
 import { decodeJpegForModel, JpegDataError } from "../shared/decode/jpeg-for-model.ts";
 import jpegModule from "../shared/decode/jpeg.wasm";
+import { decodePngForModel } from "../shared/decode/png-for-model.ts";
+import { PngDecodeError } from "../shared/decode/png.ts";
+import { decodeScaleDenom, scaledSize } from "../shared/decode/scale.ts";
 import { applyOrientation } from "../shared/exif-orientation.ts";
 import type { ImageHeader } from "../shared/image-header.ts";
 import type { Pixels } from "../shared/preprocess.ts";
@@ -18,12 +22,33 @@ export class ImageDecodeError extends Error {
   override name = "ImageDecodeError";
 }
 
+/**
+ * Most pixels a decode may produce. The scale rule keeps photos far below it (50 MP at 1/8 is 0.8 MP);
+ * only an extreme panorama (short side under 256, so no reduction) or a large WebP (always decoded at
+ * full size) comes near, and above it gets a 422 instead of exhausting the isolate's memory.
+ */
+export const MAX_DECODED_PIXELS = 8_000_000;
+
 /** One per isolate; it replaces its own Wasm instance after a failure or a large decode. */
 const jpeg = new JpegDecoder(jpegModule);
 
 /** Decodes an image whose header has already been read (and its size checked) for a model of input `size`. */
 export async function decodeImage(bytes: Uint8Array, header: ImageHeader, size: readonly [number, number]): Promise<Pixels> {
   const { format, width, height, orientation } = header;
+  const decoded = format === "WebP" ? { width, height } : scaledSize(width, height, decodeScaleDenom(width, height, size));
+  if (decoded.width * decoded.height > MAX_DECODED_PIXELS) {
+    throw new ApiError(422, "image_too_large",
+      `The ${format} image is ${width}x${height}; this server would decode it to ${decoded.width}x${decoded.height} pixels, over its limit of ` +
+      `${MAX_DECODED_PIXELS / 1e6} megapixels${format === "WebP" ? " (WebP is decoded at full size)" : ""}. Downscale it, or send a JPEG.`);
+  }
+  if (format === "PNG") {
+    try {
+      return await decodePngForModel(bytes, header, size);
+    } catch (e) {
+      if (e instanceof PngDecodeError) throw new ImageDecodeError(`The PNG image is corrupt and cannot be decoded (${e.message}). Send an intact file.`);
+      throw e;
+    }
+  }
   if (format === "JPEG") {
     try {
       return decodeJpegForModel(bytes, header, size, jpeg);

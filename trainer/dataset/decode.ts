@@ -1,14 +1,16 @@
-// Decodes one image file into shared `Pixels`. JPEG goes through the shared decoder (libjpeg-turbo
-// in Wasm, shared/decode) at the scale the shared rule picks for the model's input, exactly as the
-// Worker and the widget decode it, so the model is trained on the pixels the edge will see. The
-// other formats are decoded by sharp. Either way the decoder only decodes and orients; cropping,
+// Decodes one image file into shared `Pixels`. JPEG and PNG go through the shared decoders
+// (shared/decode: libjpeg-turbo in Wasm, a streaming PNG decoder) at the scale the shared rule picks
+// for the model's input, exactly as the Worker and the widget decode them, so the model is trained
+// on the pixels the edge will see. The other formats (WebP, GIF, TIFF, AVIF) are decoded by sharp. Either way the decoder only decodes and orients; cropping,
 // resizing and alpha flattening are shared/preprocess's job. Alpha is kept as a channel and
 // greyscale stays 1 or 2 channels for that reason.
 
 import { readFile, stat } from "node:fs/promises";
 import sharp from "sharp";
 import { decodeJpegForModel, JpegDataError } from "../../shared/decode/jpeg-for-model.ts";
-import { ImageHeaderError, readImageHeader } from "../../shared/image-header.ts";
+import { decodePngForModel } from "../../shared/decode/png-for-model.ts";
+import { PngDecodeError } from "../../shared/decode/png.ts";
+import { ImageHeaderError, readImageHeader, type ImageHeader } from "../../shared/image-header.ts";
 import type { Pixels } from "../../shared/preprocess.ts";
 import { jpegDecoder } from "../decoders-node.ts";
 
@@ -64,6 +66,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: DecodeO
   if (bytes.length === 0) throw new DecodeError(name, `empty file (0 bytes)`);
   if (bytes.length > maxBytes) throw new DecodeError(name, `too large (the file is ${bytesText(bytes.length)}, the limit is ${bytesText(maxBytes)})`);
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return decodeJpeg(bytes, name, maxPixels, opts.inputSize);
+  if (sniff(bytes) === "PNG") return decodePngFile(bytes, name, maxPixels, opts.inputSize);
   // failOn "error": corrupt or truncated data fails; mere warnings (common in camera JPEGs) do not.
   // pages 1: the first frame of a GIF or the first page of a TIFF.
   const options = { limitInputPixels: maxPixels, failOn: "error", pages: 1, autoOrient: true } as const;
@@ -99,21 +102,40 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: DecodeO
   return grey ? packGrey(width, height, channels, data) : { width, height, channels, data };
 }
 
-/** A JPEG through the shared decoder, the same steps as the Worker's (edge/decode.ts). */
-function decodeJpeg(bytes: Uint8Array, name: string, maxPixels: number, inputSize?: readonly [number, number]): Pixels {
+/** Without a model input size: no reduction (an input larger than any image forces scale 1). */
+const FULL_SIZE: [number, number] = [1 << 30, 1 << 30];
+
+/** The shared header, size-checked: the first step of both shared decoders. */
+function checkedHeader(bytes: Uint8Array, name: string, format: string, maxPixels: number): ImageHeader {
   let header;
   try {
     header = readImageHeader(bytes);
   } catch (e) {
-    if (e instanceof ImageHeaderError) throw new DecodeError(name, `truncated or corrupt JPEG image (${e.message})`);
+    if (e instanceof ImageHeaderError) throw new DecodeError(name, `truncated or corrupt ${format} image (${e.message})`);
     throw e;
   }
-  if (!header) throw new DecodeError(name, "truncated or corrupt JPEG image (unreadable header)");
+  if (!header) throw new DecodeError(name, `truncated or corrupt ${format} image (unreadable header)`);
   const { width: w, height: h } = header;
   if (w * h > maxPixels) throw new DecodeError(name, `too large (${w}x${h} = ${mp(w * h)}, the limit is ${mp(maxPixels)})`);
+  return header;
+}
+
+/** A PNG through the shared decoder, the same steps as the Worker's (edge/decode.ts). */
+async function decodePngFile(bytes: Uint8Array, name: string, maxPixels: number, inputSize?: readonly [number, number]): Promise<Pixels> {
+  const header = checkedHeader(bytes, name, "PNG", maxPixels);
   try {
-    // Without a model input size: no reduction (a size larger than any image forces scale 1).
-    return decodeJpegForModel(bytes, header, inputSize ?? [65536, 65536], jpegDecoder());
+    return await decodePngForModel(bytes, header, inputSize ?? FULL_SIZE);
+  } catch (e) {
+    if (e instanceof PngDecodeError) throw new DecodeError(name, `truncated or corrupt image data (${e.message})`);
+    throw e;
+  }
+}
+
+/** A JPEG through the shared decoder, the same steps as the Worker's (edge/decode.ts). */
+function decodeJpeg(bytes: Uint8Array, name: string, maxPixels: number, inputSize?: readonly [number, number]): Pixels {
+  const header = checkedHeader(bytes, name, "JPEG", maxPixels);
+  try {
+    return decodeJpegForModel(bytes, header, inputSize ?? FULL_SIZE, jpegDecoder());
   } catch (e) {
     if (!(e instanceof JpegDataError)) throw e;
     if (e.kind === "too_large") throw new DecodeError(name, `too large (${e.message})`);
