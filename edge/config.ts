@@ -5,7 +5,7 @@ import { ApiError } from "./errors.ts";
 
 /** What wrangler.toml [vars] and `wrangler secret put` may set. All optional. */
 export interface Bindings {
-  /** Largest request body in bytes (default 10 MiB). */
+  /** Largest request body in bytes (default 32 MiB: a 48 MP phone JPEG or a 12 MP PNG). */
   MAX_UPLOAD_BYTES?: string;
   /** Largest image, width x height, checked from the header before decoding (default 50 megapixels). */
   MAX_PIXELS?: string;
@@ -23,7 +23,7 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  maxUploadBytes: 10 * 1024 * 1024,
+  maxUploadBytes: 32 * 1024 * 1024,
   maxPixels: 50_000_000,
   corsOrigins: ["*"],
   apiKeys: [],

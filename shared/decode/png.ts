@@ -1,7 +1,8 @@
 // The PNG decoder every place that classifies runs, in TypeScript: the compressed data is inflated
 // as a stream (DecompressionStream, native zlib in Node, workerd and browsers), and each row is
 // unfiltered and folded into a box-reduced image at 1/denom (the shared scale rule's factor) as it
-// arrives, so a 12 MP PNG never exists at full size: memory is a few rows plus the reduced image.
+// arrives, so a 12 MP PNG never exists at full size: memory is a few rows plus the reduced image
+// (plus, for an interlaced PNG, 28 bytes of sums per reduced pixel).
 //
 // Output: 8-bit pixels at ceil(width / denom) x ceil(height / denom), with the channels the file
 // has (grey 1, grey+alpha 2, RGB 3, RGBA 4; palette as RGB, tRNS as alpha). Each output pixel averages the
@@ -57,7 +58,7 @@ export async function decodePng(bytes: Uint8Array, denom: ScaleDenom = 1): Promi
   if (idat.length === 0) fail("there is no image data (IDAT)");
 
   const alpha = colour === 4 || colour === 6 || trns !== undefined, grey = colour === 0 || colour === 4;
-  const reducer = new Reducer(width, height, denom, ((grey ? 1 : 3) + (alpha ? 1 : 0)) as Pixels["channels"]);
+  const reducer = new Reducer(width, height, denom, ((grey ? 1 : 3) + (alpha ? 1 : 0)) as Pixels["channels"], interlace === 1);
   const toRgba = rowConverter(ihdr, palette, trns);
   const bitsPerPixel = CHANNELS[colour] * depth, bpp = Math.max(1, bitsPerPixel >> 3);
   const passes = interlace ? ADAM7 : [[0, 0, 1, 1]];
@@ -93,12 +94,22 @@ export async function decodePng(bytes: Uint8Array, denom: ScaleDenom = 1): Promi
   return reducer.finish();
 }
 
+/** Compressed bytes handed to the inflater at a time. */
+const FEED_BYTES = 64 * 1024;
+
 /** Streams the zlib data of the IDAT chunks through DecompressionStream into `consume`. */
 async function inflate(idat: Uint8Array[], consume: (chunk: Uint8Array) => void): Promise<void> {
   const stream = new DecompressionStream("deflate");
   const writer = stream.writable.getWriter(), reader = stream.readable.getReader();
+  // In slices, each written once the stream wants more: one 20 MB IDAT written whole would be
+  // inflated whole into the stream's queue, the full-size image this decoder exists to avoid.
   const feeding = (async () => {
-    for (const chunk of idat) await writer.write(chunk as Uint8Array<ArrayBuffer>);
+    for (const chunk of idat) {
+      for (let at = 0; at < chunk.length; at += FEED_BYTES) {
+        await writer.ready;
+        await writer.write(chunk.subarray(at, at + FEED_BYTES) as Uint8Array<ArrayBuffer>);
+      }
+    }
     await writer.close();
   })();
   feeding.catch(() => {}); // its failure surfaces through the reader too
@@ -174,43 +185,59 @@ function rowConverter(h: Ihdr, palette: Uint8Array | undefined, trns: Uint8Array
   };
 }
 
-/** Sums pixels into denom x denom blocks: alpha, and colour weighted by alpha. */
+/**
+ * Sums pixels into denom x denom blocks: alpha, and colour weighted by alpha. Rows of a
+ * non-interlaced PNG arrive in order, so only one row of blocks is summed at a time; an interlaced
+ * one revisits every row in each pass, so all blocks are kept until the end.
+ */
 class Reducer {
   private readonly ow: number;
   private readonly oh: number;
-  // Per output pixel: sum a, sum r*a, g*a, b*a, and plain sum r, g, b (used where the block is fully
-  // transparent, so that at denom 1 even invisible colours are kept). Exact integers in float64.
-  private readonly sums: Float64Array;
-  constructor(private readonly width: number, private readonly height: number, private readonly denom: number, private readonly channels: Pixels["channels"]) {
+  private readonly out: Uint8Array;
+  // Per block: sum a, sum r*a, g*a, b*a, and plain sum r, g, b (used where the block is fully
+  // transparent, so that at denom 1 even invisible colours are kept). At most 64 * 255 * 255: u32.
+  private readonly sums: Uint32Array;
+  constructor(
+    private readonly width: number, private readonly height: number, private readonly denom: number,
+    private readonly channels: Pixels["channels"], private readonly interlaced: boolean,
+  ) {
     this.ow = Math.ceil(width / denom);
     this.oh = Math.ceil(height / denom);
-    this.sums = new Float64Array(this.ow * this.oh * 7);
+    this.out = new Uint8Array(this.ow * this.oh * channels);
+    this.sums = new Uint32Array((interlaced ? this.oh : 1) * this.ow * 7);
   }
 
   /** Adds `cols` RGBA pixels of image row y, at x = x0, x0 + dx, ... */
   add(rgba: Uint8Array, y: number, x0: number, dx: number, cols: number): void {
-    const { sums, denom } = this, base = Math.floor(y / denom) * this.ow;
+    const { sums, denom } = this, oy = Math.floor(y / denom), base = this.interlaced ? oy * this.ow : 0;
     for (let i = 0, x = x0; i < cols; i++, x += dx) {
       const s = (base + Math.floor(x / denom)) * 7, r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3];
       sums[s] += a; sums[s + 1] += r * a; sums[s + 2] += g * a; sums[s + 3] += b * a;
       sums[s + 4] += r; sums[s + 5] += g; sums[s + 6] += b;
     }
+    if (!this.interlaced && (y % denom === denom - 1 || y === this.height - 1)) {
+      this.emit(oy, 0);
+      sums.fill(0);
+    }
   }
 
-  /** The reduced image: means rounded half up (edge blocks hold fewer pixels). */
+  /** The reduced image. */
   finish(): Pixels {
-    const { ow, oh, sums, denom, channels } = this, out = new Uint8Array(ow * oh * channels);
+    if (this.interlaced) for (let oy = 0; oy < this.oh; oy++) this.emit(oy, oy * this.ow);
+    return { width: this.ow, height: this.oh, channels: this.channels, data: this.out };
+  }
+
+  /** Writes block row oy from the sums at block index `base`: means rounded half up (edge blocks hold fewer pixels). */
+  private emit(oy: number, base: number): void {
+    const { ow, sums, denom, channels, out } = this;
     const colours = channels >= 3 ? 3 : 1, alpha = channels === 2 || channels === 4;
-    for (let oy = 0, i = 0; oy < oh; oy++) {
-      const rows = Math.min(denom, this.height - oy * denom);
-      for (let ox = 0; ox < ow; ox++, i++) {
-        const n = rows * Math.min(denom, this.width - ox * denom), s = 7 * i, a = sums[s], o = i * channels;
-        for (let c = 0; c < colours; c++) {
-          out[o + c] = a > 0 ? Math.floor((2 * sums[s + 1 + c] + a) / (2 * a)) : Math.floor((2 * sums[s + 4 + c] + n) / (2 * n));
-        }
-        if (alpha) out[o + colours] = Math.floor((2 * a + n) / (2 * n));
+    const rows = Math.min(denom, this.height - oy * denom);
+    for (let ox = 0; ox < ow; ox++) {
+      const n = rows * Math.min(denom, this.width - ox * denom), s = 7 * (base + ox), a = sums[s], o = (oy * ow + ox) * channels;
+      for (let c = 0; c < colours; c++) {
+        out[o + c] = a > 0 ? Math.floor((2 * sums[s + 1 + c] + a) / (2 * a)) : Math.floor((2 * sums[s + 4 + c] + n) / (2 * n));
       }
+      if (alpha) out[o + colours] = Math.floor((2 * a + n) / (2 * n));
     }
-    return { width: ow, height: oh, channels, data: out };
   }
 }

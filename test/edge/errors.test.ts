@@ -136,10 +136,10 @@ describe("413: bodies over MAX_UPLOAD_BYTES", () => {
     expect((await errorOf(res)).message).toContain("limit of 1000 bytes");
   });
 
-  it("the default limit is 10 MiB", async () => {
-    const res = await classify(app, new Uint8Array(10 * 1024 * 1024 + 1));
+  it("the default limit is 32 MiB", async () => {
+    const res = await classify(app, new Uint8Array(32 * 1024 * 1024 + 1));
     expect(res.status).toBe(413);
-    expect((await errorOf(res)).message).toContain("limit of 10 MiB");
+    expect((await errorOf(res)).message).toContain("limit of 32 MiB");
   });
 });
 
