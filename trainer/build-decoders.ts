@@ -1,7 +1,7 @@
 // `npm run build:decoders`: compiles the image decoders that the trainer, the Worker and the widget
 // all run (shared/decode) from their C sources to Wasm, with Debian's clang 14 + wasi-libc
 // (`apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32`). Today that is the JPEG
-// decoder: libjpeg-turbo 2.1.5.1 (shared/decode/libjpeg-turbo, unmodified) behind
+// decoder: libjpeg-turbo 2.1.5.1 (shared/decode/libjpeg-turbo, see shared/decode/README.md) behind
 // shared/decode/jpeg/decoder.c, built to shared/decode/jpeg.wasm. The build is deterministic, and
 // test/shared/decoder-build.test.ts rebuilds it and requires the committed file to be byte-identical.
 //

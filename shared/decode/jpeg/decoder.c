@@ -1,5 +1,5 @@
 /*
- * edge-cnn's JPEG decoder: libjpeg-turbo (../libjpeg-turbo, version 2.1.5.1, unmodified) behind a
+ * edge-cnn's JPEG decoder: libjpeg-turbo (../libjpeg-turbo, version 2.1.5.1, see ../README.md) behind a
  * small C API, compiled to Wasm by trainer/build-decoders.ts. The one thing it adds to a plain
  * libjpeg decode is the scale: scale_denom 1, 2, 4 or 8 makes libjpeg's reduced-size inverse DCT
  * produce a 1/2, 1/4 or 1/8 image directly (at 1/8 only the DC coefficient of each block is
