@@ -70,8 +70,8 @@ describe("GET /widget.js and /samples", () => {
     expect(WebAssembly.validate(bytes)).toBe(true);
   });
 
-  it("serves the shared JPEG decoder for the widget as Wasm any site can fetch", async () => {
-    const res = await tinyApp().request("/widget/jpeg.wasm");
+  it.each(["jpeg", "webp"])("serves the shared %s decoder for the widget as Wasm any site can fetch", async (name) => {
+    const res = await tinyApp().request(`/widget/${name}.wasm`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/wasm");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");

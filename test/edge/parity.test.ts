@@ -1,5 +1,5 @@
-// Trainer-vs-Worker parity on real image bytes: the Worker's decode (jsquash Wasm + shared EXIF
-// orientation) must give the trainer's pixels (sharp), and POST /v1/classify the trainer's
+// Trainer-vs-Worker parity on real image bytes: the Worker's decode (the shared decoders + shared EXIF
+// orientation) must give the trainer's pixels (the same decoders in Node), and POST /v1/classify the trainer's
 // probabilities within 1e-5 with the same top-1. The trainer's side is recorded in
 // test/fixtures/edge-parity-reference.json, kept current by test/trainer/edge-parity-reference.test.ts.
 

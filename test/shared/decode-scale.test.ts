@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { JpegDecodeError, JpegDecoder } from "../../shared/decode/jpeg.ts";
 import { coefficientBytes, readJpegFrame, withoutUnusedScans } from "../../shared/decode/jpeg-scans.ts";
 import { decodeScaleDenom, scaledSize } from "../../shared/decode/scale.ts";
-import { JPEG_WASM_URL } from "../../trainer/decoders-node.ts";
+import { WebpDecodeError, WebpDecoder } from "../../shared/decode/webp.ts";
+import { JPEG_WASM_URL, WEBP_WASM_URL } from "../../trainer/decoders-node.ts";
 
 const fixture = (f: string) => readFileSync(path.join(import.meta.dirname, "../fixtures/edge", f));
 const decoder = () => new JpegDecoder(new WebAssembly.Module(readFileSync(JPEG_WASM_URL)));
@@ -85,5 +86,31 @@ describe("withoutUnusedScans (progressive JPEG at 1/8)", () => {
     expect(coefficientBytes(frame)).toBe(0);
     // 500x375 4:2:0: 16x16 MCUs, 32 x 24 of them; 4 luma + 2 chroma blocks each, 128 bytes per block.
     expect(coefficientBytes(readJpegFrame(fixture("dog-500x375-progressive.jpg"))!)).toBe(32 * 24 * 6 * 128);
+  });
+});
+
+describe("WebpDecoder", () => {
+  const webp = () => new WebpDecoder(new WebAssembly.Module(readFileSync(WEBP_WASM_URL)));
+
+  it("at full size gives sharp's pixels exactly (lossy and lossless with alpha); scaled to the rule's sizes", async () => {
+    const decoder = webp();
+    for (const file of ["dog.webp", "cat-alpha-lossless.webp"]) {
+      const bytes = fixture(file);
+      const full = decoder.decode(bytes, 1);
+      const ref = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+      expect([full.width, full.height, full.channels], file).toEqual([ref.info.width, ref.info.height, ref.info.channels]);
+      expect(Buffer.compare(Buffer.from(full.data), ref.data), `${file}: pixels differ from sharp's`).toBe(0);
+      for (const d of [2, 4, 8] as const) {
+        const p = decoder.decode(bytes, d);
+        expect({ width: p.width, height: p.height }, `${file} at 1/${d}`).toEqual(scaledSize(full.width, full.height, d));
+      }
+    }
+  });
+
+  it("reports libwebp's status for bad data and keeps working afterwards", () => {
+    const decoder = webp(), good = fixture("dog.webp");
+    expect(() => decoder.decode(good.subarray(0, good.length >> 1), 1)).toThrow(/not enough data|damaged/);
+    expect(() => decoder.decode(Uint8Array.from(good, (b, i) => (i > 40 ? b ^ 0x55 : b)), 1)).toThrow(WebpDecodeError);
+    expect(decoder.decode(good, 2).width).toBe(120);
   });
 });

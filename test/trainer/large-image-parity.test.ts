@@ -1,6 +1,6 @@
 // Trainer-vs-Worker parity on large photos, the ones that decode at reduced scale: the test makes
 // 12 MP and 3 MP images of every JPEG kind a camera or an editor writes (baseline, progressive,
-// restart markers, 4:4:4, 4:2:2, greyscale, CMYK, EXIF-rotated) and a PNG, classifies each with
+// restart markers, 4:4:4, 4:2:2, greyscale, CMYK, EXIF-rotated), a PNG and WebPs, classifies each with
 // `edge-cnn predict`'s code (predictFiles) and with the real Worker (the deploy bundle in workerd,
 // via Miniflare), and requires the same top-1 and probabilities within 1e-5 (they are identical:
 // the same decoder builds run in both). cjpeg (libjpeg-turbo-progs, installed by .ci/run) writes the
@@ -74,12 +74,14 @@ const CASES: Case[] = [
   { name: "3 MP 4:2:2", make: async () => cjpeg(await mid3(), ["-sample", "2x1"]), needs: "cjpeg" },
   { name: "3 MP progressive with restart markers", make: async () => cjpeg(await mid3(), ["-progressive", "-restart", "2"]), needs: "cjpeg" },
   { name: "12 MP PNG", make: async () => raw(await big12()).png({ compressionLevel: 1 }).toBuffer() },
+  { name: "12 MP WebP (lossy), EXIF orientation 6", make: async () => raw(await big12()).webp({ quality: 80 }).withMetadata({ orientation: 6 }).toBuffer() },
+  { name: "3 MP WebP (lossless, alpha)", make: async () => raw(await mid3()).ensureAlpha(0.5).webp({ lossless: true }).toBuffer() },
 ];
 
 describe("large photos: edge-cnn predict and the Worker agree exactly", () => {
   for (const c of CASES) {
     it.skipIf(c.needs === "cjpeg" && !CJPEG)(c.name, async () => {
-      const file = path.join(dir, `${c.name.replace(/\W+/g, "-")}.${c.name.includes("PNG") ? "png" : "jpg"}`);
+      const file = path.join(dir, `${c.name.replace(/\W+/g, "-")}.${c.name.includes("PNG") ? "png" : c.name.includes("WebP") ? "webp" : "jpg"}`);
       writeFileSync(file, await c.make());
       const [trainer] = await predictFiles(MODEL, [file], 10);
       expect(trainer.error, `predict: ${trainer.error}`).toBeUndefined();

@@ -1,7 +1,8 @@
-// Decodes one image file into shared `Pixels`. JPEG and PNG go through the shared decoders
-// (shared/decode: libjpeg-turbo in Wasm, a streaming PNG decoder) at the scale the shared rule picks
-// for the model's input, exactly as the Worker and the widget decode them, so the model is trained
-// on the pixels the edge will see. The other formats (WebP, GIF, TIFF, AVIF) are decoded by sharp. Either way the decoder only decodes and orients; cropping,
+// Decodes one image file into shared `Pixels`. JPEG, PNG and still WebP go through the shared
+// decoders (shared/decode: libjpeg-turbo and libwebp in Wasm, a streaming PNG decoder) at the scale
+// the shared rule picks for the model's input, exactly as the Worker and the widget decode them, so
+// the model is trained on the pixels the edge will see. The other formats (GIF, TIFF, AVIF, animated
+// WebP, which the Worker refuses) are decoded by sharp. Either way the decoder only decodes and orients; cropping,
 // resizing and alpha flattening are shared/preprocess's job. Alpha is kept as a channel and
 // greyscale stays 1 or 2 channels for that reason.
 
@@ -10,9 +11,11 @@ import sharp from "sharp";
 import { decodeJpegForModel, JpegDataError } from "../../shared/decode/jpeg-for-model.ts";
 import { decodePngForModel } from "../../shared/decode/png-for-model.ts";
 import { PngDecodeError } from "../../shared/decode/png.ts";
+import { decodeWebpForModel } from "../../shared/decode/webp-for-model.ts";
+import { WebpDecodeError } from "../../shared/decode/webp.ts";
 import { ImageHeaderError, readImageHeader, type ImageHeader } from "../../shared/image-header.ts";
 import type { Pixels } from "../../shared/preprocess.ts";
-import { jpegDecoder } from "../decoders-node.ts";
+import { jpegDecoder, webpDecoder } from "../decoders-node.ts";
 
 /** A file that cannot be used as an image; `reason` says why without the file name (for lists). */
 export class DecodeError extends Error {
@@ -67,6 +70,10 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: DecodeO
   if (bytes.length > maxBytes) throw new DecodeError(name, `too large (the file is ${bytesText(bytes.length)}, the limit is ${bytesText(maxBytes)})`);
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return decodeJpeg(bytes, name, maxPixels, opts.inputSize);
   if (sniff(bytes) === "PNG") return decodePngFile(bytes, name, maxPixels, opts.inputSize);
+  if (sniff(bytes) === "WebP") {
+    const still = decodeStillWebp(bytes, name, maxPixels, opts.inputSize);
+    if (still) return still;
+  }
   // failOn "error": corrupt or truncated data fails; mere warnings (common in camera JPEGs) do not.
   // pages 1: the first frame of a GIF or the first page of a TIFF.
   const options = { limitInputPixels: maxPixels, failOn: "error", pages: 1, autoOrient: true } as const;
@@ -127,6 +134,18 @@ async function decodePngFile(bytes: Uint8Array, name: string, maxPixels: number,
     return await decodePngForModel(bytes, header, inputSize ?? FULL_SIZE);
   } catch (e) {
     if (e instanceof PngDecodeError) throw new DecodeError(name, `truncated or corrupt image data (${e.message})`);
+    throw e;
+  }
+}
+
+/** A still WebP through the shared decoder (the Worker's steps); undefined for an animated one (sharp reads its first frame). */
+function decodeStillWebp(bytes: Uint8Array, name: string, maxPixels: number, inputSize?: readonly [number, number]): Pixels | undefined {
+  const header = checkedHeader(bytes, name, "WebP", maxPixels);
+  if (header.animated) return undefined;
+  try {
+    return decodeWebpForModel(bytes, header, inputSize ?? FULL_SIZE, webpDecoder());
+  } catch (e) {
+    if (e instanceof WebpDecodeError) throw new DecodeError(name, `truncated or corrupt image data (${e.message})`);
     throw e;
   }
 }
