@@ -6,7 +6,7 @@
 //   - the in-isolate split from Server-Timing (decode, infer; local clocks are real, unlike production);
 //   - the first request of a fresh isolate (model decode, codec start-up) against the second;
 //   - peak memory above idle (VmHWM of a fresh workerd process minus its resident size once warm) for
-//     phone-size photos (12 MP baseline and progressive JPEG with EXIF orientation, 12 MP PNG), a 48 MP
+//     phone-size photos (12 MP baseline and progressive JPEG with EXIF orientation, 12 MP PNG and WebP), a 48 MP
 //     JPEG, eight concurrent 12 MP uploads, and how fast a 50,000 x 50,000 header is refused.
 // Images are mosaics of real photos (../shared/datasets/dogs-vs-cats) in 250-pixel tiles: dense detail,
 // about 3.7 bits per pixel at quality 85 (5.7 MB for 12 MP), more than most phone photos (2.5-4.5 MB);
@@ -113,7 +113,7 @@ const f1 = (x: number): string => x.toFixed(1).padStart(7);
 // ---------------------------------------------------------------------------------------------
 // Inputs
 
-interface MosaicOptions { format?: "jpeg" | "png"; progressive?: boolean; orientation?: number; tile?: number }
+interface MosaicOptions { format?: "jpeg" | "png" | "webp"; progressive?: boolean; orientation?: number; tile?: number }
 
 /**
  * A width x height image made of real photos tiled at their own resolution: JPEG quality 85, 4:2:0 (a
@@ -133,7 +133,7 @@ async function photoMosaic(width: number, height: number, opts: MosaicOptions = 
   }
   const canvas = sharp({ create: { width, height, channels: 3, background: "#808080" }, limitInputPixels: false });
   const flat = sharp(await canvas.composite(tiles).raw().toBuffer(), { raw: { width, height, channels: 3 }, limitInputPixels: false });
-  const encoded = opts.format === "png" ? flat.png() : flat.jpeg({ quality: 85, chromaSubsampling: "4:2:0", progressive: opts.progressive ?? false });
+  const encoded = opts.format === "png" ? flat.png() : opts.format === "webp" ? flat.webp({ quality: 80 }) : flat.jpeg({ quality: 85, chromaSubsampling: "4:2:0", progressive: opts.progressive ?? false });
   return new Uint8Array(await (opts.orientation ? encoded.withMetadata({ orientation: opts.orientation }) : encoded).toBuffer());
 }
 
@@ -152,13 +152,14 @@ async function main(): Promise<void> {
       { name: "12 MP JPEG, 12 tiles, EXIF 6", body: await photoMosaic(4032, 3024, { tile: 1008, orientation: 6 }), type: "image/jpeg", repeat: 20 },
     ];
     const png12: Upload = { name: "12 MP PNG", body: await photoMosaic(4032, 3024, { format: "png" }), type: "image/png", repeat: 3 };
+    const webp12: Upload = { name: "12 MP WebP", body: await photoMosaic(4032, 3024, { format: "webp" }), type: "image/webp", repeat: 5 };
     const jpeg48: Upload = { name: "48 MP JPEG (8000x6000)", body: await photoMosaic(8000, 6000), type: "image/jpeg", repeat: 3 };
 
     console.log("\nCPU per request, warm isolate (workerd on-CPU time around each of N sequential requests)");
     console.log("request                            size KiB   N  CPU p50  CPU mean  wall p50  decode p50  infer p50");
     {
       const { mf, pid } = await start(dist);
-      for (const u of [...uploads, png12, jpeg48]) {
+      for (const u of [...uploads, png12, webp12, jpeg48]) {
         for (let i = 0; i < 3; i++) await post(mf, u); // warm-up: JIT, codec start-up
         const cpus: number[] = [], walls: number[] = [], decodes: number[] = [], infers: number[] = [];
         for (let i = 0; i < u.repeat; i++) {
@@ -199,6 +200,7 @@ async function main(): Promise<void> {
       [uploads[3].name, [uploads[3]]],
       [uploads[4].name, [uploads[4]]],
       [png12.name, [png12]],
+      [webp12.name, [webp12]],
       [jpeg48.name, [jpeg48]],
       ["8 concurrent 12 MP baseline JPEGs", Array.from({ length: 8 }, () => uploads[3])],
       ["8 concurrent 12 MP, half progressive", Array.from({ length: 8 }, (_, i) => uploads[3 + (i % 2)])],
