@@ -38,7 +38,11 @@ export function decodeJpegForModel(bytes: Uint8Array, header: ImageHeader, size:
   try {
     pixels = jpeg.decode(frame ? withoutUnusedScans(bytes, frame, denom) : bytes, denom);
   } catch (e) {
-    if (e instanceof JpegDecodeError) throw new JpegDataError("corrupt", e.message);
+    if (e instanceof JpegDecodeError) {
+      // libjpeg's JERR_OUT_OF_MEMORY: the decoder's 128 MiB cap, not damaged data.
+      if (/insufficient memory|out of memory/i.test(e.message)) throw new JpegDataError("too_large", `decoding it needs more memory than the decoder's 128 MiB (${e.message})`);
+      throw new JpegDataError("corrupt", e.message);
+    }
     throw e;
   }
   const want = scaledSize(header.width, header.height, denom);
