@@ -27,7 +27,7 @@ export async function imageToModelInput(bytes: Uint8Array, model: ServedModel, m
   checkPixels(header.width, header.height, maxPixels);
   let pixels;
   try {
-    pixels = await decodeImage(bytes, header);
+    pixels = await decodeImage(bytes, header, model.meta.preprocess.size);
   } catch (e) {
     if (e instanceof ImageDecodeError) throw new ApiError(400, "bad_image", e.message);
     throw e;

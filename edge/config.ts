@@ -5,9 +5,9 @@ import { ApiError } from "./errors.ts";
 
 /** What wrangler.toml [vars] and `wrangler secret put` may set. All optional. */
 export interface Bindings {
-  /** Largest request body in bytes (default 10 MiB). */
+  /** Largest request body in bytes (default 32 MiB: a 48 MP phone JPEG or a 12 MP PNG). */
   MAX_UPLOAD_BYTES?: string;
-  /** Largest image, width x height, checked from the header before decoding (default 24 megapixels). */
+  /** Largest image, width x height, checked from the header before decoding (default 50 megapixels). */
   MAX_PIXELS?: string;
   /** Comma-separated origins allowed to call /v1/* from a browser, or "*" (default). */
   CORS_ORIGINS?: string;
@@ -28,8 +28,8 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  maxUploadBytes: 10 * 1024 * 1024,
-  maxPixels: 24_000_000,
+  maxUploadBytes: 32 * 1024 * 1024,
+  maxPixels: 50_000_000,
   corsOrigins: ["*"],
   apiKeys: [],
   modelCacheBytes: 32 * 1024 * 1024,

@@ -1,11 +1,16 @@
 // npm run bench:edge [-- --datasets DIR] : what a request costs in workerd, the real Workers runtime.
 // Builds the Worker exactly as `npm run deploy` does (wrangler deploy --dry-run), runs the bundle in
 // Miniflare's workerd and measures, per kind of request:
-//   - CPU: the workerd process's user+system time (/proc/PID/stat) over N sequential requests / N;
+//   - CPU per request: the workerd process's on-CPU time summed over its threads
+//     (/proc/PID/task/*/schedstat, nanoseconds) around each of N sequential requests; p50 and mean;
 //   - the in-isolate split from Server-Timing (decode, infer; local clocks are real, unlike production);
 //   - the first request of a fresh isolate (model decode, codec start-up) against the second;
-//   - peak memory (VmHWM of the workerd process) for the largest image the Worker accepts.
-// Images are mosaics of real photos (../shared/datasets/dogs-vs-cats), so JPEG entropy is realistic.
+//   - peak memory above idle (VmHWM of a fresh workerd process minus its resident size once warm) for
+//     phone-size photos (12 MP baseline and progressive JPEG with EXIF orientation, 12 MP PNG and WebP), a 48 MP
+//     JPEG, eight concurrent 12 MP uploads, and how fast a 50,000 x 50,000 header is refused.
+// Images are mosaics of real photos (../shared/datasets/dogs-vs-cats) in 250-pixel tiles: dense detail,
+// about 3.7 bits per pixel at quality 85 (5.7 MB for 12 MP), more than most phone photos (2.5-4.5 MB);
+// the "12 tiles" row (photos upscaled to 1008 px) is the smoother end. JPEG cost follows the bytes.
 // Node only (sharp, Miniflare); a script, not a test: figures depend on the machine.
 
 import { execFileSync } from "node:child_process";
@@ -69,6 +74,19 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime
 }
 
+/** On-CPU time of all threads of a process so far, in ms (nanosecond resolution, unlike /proc/PID/stat). */
+function cpuPreciseMs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // a thread that ended between listing and reading
+    }
+  }
+  return ns / 1e6;
+}
+
 /** Peak and current resident memory of a process, in MiB. */
 function memoryMiB(pid: number): { peak: number; now: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -78,7 +96,7 @@ function memoryMiB(pid: number): { peak: number; now: number } {
 
 interface Upload { name: string; body: Uint8Array; type: string; repeat: number }
 
-async function post(mf: Miniflare, u: Upload): Promise<{ wallMs: number; decode: number; infer: number }> {
+async function post(mf: Miniflare, u: Upload): Promise<{ wallMs: number; decode: number; infer: number; top: string }> {
   const t0 = performance.now();
   const res = await mf.dispatchFetch("http://bench/v1/classify", { method: "POST", body: u.body, headers: { "Content-Type": u.type } });
   const text = await res.text();
@@ -86,7 +104,7 @@ async function post(mf: Miniflare, u: Upload): Promise<{ wallMs: number; decode:
   if (res.status !== 200) throw new Error(`${u.name}: ${res.status} ${text}`);
   const timing = res.headers.get("server-timing") ?? "";
   const dur = (name: string): number => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(timing)?.[1] ?? NaN);
-  return { wallMs, decode: dur("decode"), infer: dur("infer") };
+  return { wallMs, decode: dur("decode"), infer: dur("infer"), top: (JSON.parse(text) as { predictions: Array<{ label: string }> }).predictions[0].label };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -95,12 +113,17 @@ const f1 = (x: number): string => x.toFixed(1).padStart(7);
 // ---------------------------------------------------------------------------------------------
 // Inputs
 
-/** A width x height JPEG made of real photos tiled at their own resolution. */
-async function photoMosaic(width: number, height: number): Promise<Uint8Array> {
+interface MosaicOptions { format?: "jpeg" | "png" | "webp"; progressive?: boolean; orientation?: number; tile?: number }
+
+/**
+ * A width x height image made of real photos tiled at their own resolution: JPEG quality 85, 4:2:0 (a
+ * phone camera's settings), baseline or progressive, optionally with an EXIF orientation; or PNG.
+ */
+async function photoMosaic(width: number, height: number, opts: MosaicOptions = {}): Promise<Uint8Array> {
   const dir = path.join(datasets, "dogs-vs-cats/cat");
   const files = existsSync(dir) ? readdirSync(dir).sort().slice(0, 400) : [];
   if (files.length === 0) throw new Error(`no photos in ${dir}; pass --datasets DIR`);
-  const tile = 250, tiles = [];
+  const tile = opts.tile ?? 250, tiles = [];
   let i = 0;
   for (let y = 0; y < height; y += tile) {
     for (let x = 0; x < width; x += tile) {
@@ -109,7 +132,9 @@ async function photoMosaic(width: number, height: number): Promise<Uint8Array> {
     }
   }
   const canvas = sharp({ create: { width, height, channels: 3, background: "#808080" }, limitInputPixels: false });
-  return new Uint8Array(await canvas.composite(tiles).jpeg({ quality: 85 }).toBuffer());
+  const flat = sharp(await canvas.composite(tiles).raw().toBuffer(), { raw: { width, height, channels: 3 }, limitInputPixels: false });
+  const encoded = opts.format === "png" ? flat.png() : opts.format === "webp" ? flat.webp({ quality: 80 }) : flat.jpeg({ quality: 85, chromaSubsampling: "4:2:0", progressive: opts.progressive ?? false });
+  return new Uint8Array(await (opts.orientation ? encoded.withMetadata({ orientation: opts.orientation }) : encoded).toBuffer());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,28 +147,33 @@ async function main(): Promise<void> {
       { name: "32x32 pixel upload", body: new Uint8Array(32 * 32 * 3).map((_, i) => (i * 7) & 0xff), type: PIXELS_TYPE, repeat: 300 },
       { name: "640x480 JPEG", body: await photoMosaic(640, 480), type: "image/jpeg", repeat: 100 },
       { name: "1024x768 JPEG", body: await photoMosaic(1024, 768), type: "image/jpeg", repeat: 60 },
-      { name: "4000x3000 JPEG", body: await photoMosaic(4000, 3000), type: "image/jpeg", repeat: 8 },
+      { name: "12 MP JPEG baseline, EXIF 6", body: await photoMosaic(4032, 3024, { orientation: 6 }), type: "image/jpeg", repeat: 20 },
+      { name: "12 MP JPEG progressive, EXIF 6", body: await photoMosaic(4032, 3024, { progressive: true, orientation: 6 }), type: "image/jpeg", repeat: 20 },
+      { name: "12 MP JPEG, 12 tiles, EXIF 6", body: await photoMosaic(4032, 3024, { tile: 1008, orientation: 6 }), type: "image/jpeg", repeat: 20 },
     ];
-    const largest: Upload = { name: "6000x4000 JPEG (24 MP, the largest allowed)", body: await photoMosaic(6000, 4000), type: "image/jpeg", repeat: 1 };
+    const png12: Upload = { name: "12 MP PNG", body: await photoMosaic(4032, 3024, { format: "png" }), type: "image/png", repeat: 3 };
+    const webp12: Upload = { name: "12 MP WebP", body: await photoMosaic(4032, 3024, { format: "webp" }), type: "image/webp", repeat: 5 };
+    const jpeg48: Upload = { name: "48 MP JPEG (8000x6000)", body: await photoMosaic(8000, 6000), type: "image/jpeg", repeat: 3 };
 
-    console.log(`\nCPU per request, warm isolate (workerd process CPU over N requests; ${TICK_MS} ms ticks)`);
-    console.log("request                            size KiB   N   CPU ms   wall ms  decode ms  infer ms");
+    console.log("\nCPU per request, warm isolate (workerd on-CPU time around each of N sequential requests)");
+    console.log("request                            size KiB   N  CPU p50  CPU mean  wall p50  decode p50  infer p50");
     {
       const { mf, pid } = await start(dist);
-      for (const u of uploads) {
+      for (const u of [...uploads, png12, webp12, jpeg48]) {
         for (let i = 0; i < 3; i++) await post(mf, u); // warm-up: JIT, codec start-up
-        const cpu0 = cpuMs(pid), walls: number[] = [], decodes: number[] = [], infers: number[] = [];
+        const cpus: number[] = [], walls: number[] = [], decodes: number[] = [], infers: number[] = [];
         for (let i = 0; i < u.repeat; i++) {
+          const cpu0 = cpuPreciseMs(pid);
           const r = await post(mf, u);
-          walls.push(r.wallMs); decodes.push(r.decode); infers.push(r.infer);
+          cpus.push(cpuPreciseMs(pid) - cpu0); walls.push(r.wallMs); decodes.push(r.decode); infers.push(r.infer);
         }
-        const cpu = (cpuMs(pid) - cpu0) / u.repeat;
-        console.log(`${u.name.padEnd(33)} ${f1(u.body.length / 1024)} ${String(u.repeat).padStart(4)} ${f1(cpu)}   ${f1(median(walls))}    ${f1(median(decodes))}   ${f1(median(infers))}`);
+        const mean = cpus.reduce((a, b) => a + b, 0) / cpus.length;
+        console.log(`${u.name.padEnd(33)} ${f1(u.body.length / 1024)} ${String(u.repeat).padStart(4)} ${f1(median(cpus))}  ${f1(mean)}   ${f1(median(walls))}    ${f1(median(decodes))}    ${f1(median(infers))}`);
       }
       await mf.dispose();
     }
 
-    console.log("\nfresh isolate, request by request (median of 7 fresh workerd processes; CPU in 10 ms ticks, so wall is the finer figure)");
+    console.log("\nfresh isolate, request by request (median of 7 fresh workerd processes)");
     const steps: Array<[string, (mf: Miniflare) => Promise<unknown>]> = [
       ["GET /health (decodes the model)", (mf) => mf.dispatchFetch("http://bench/health").then((r) => r.text())],
       ["GET /health again", (mf) => mf.dispatchFetch("http://bench/health").then((r) => r.text())],
@@ -155,26 +185,48 @@ async function main(): Promise<void> {
     for (let run = 0; run < 7; run++) {
       const { mf, pid } = await start(dist);
       for (const [i, [, step]] of steps.entries()) {
-        const cpu0 = cpuMs(pid), t0 = performance.now();
+        const cpu0 = cpuPreciseMs(pid), t0 = performance.now();
         await step(mf);
         walls[i].push(performance.now() - t0);
-        cpus[i].push(cpuMs(pid) - cpu0);
+        cpus[i].push(cpuPreciseMs(pid) - cpu0);
       }
       await mf.dispose();
     }
     for (const [i, [name]] of steps.entries()) console.log(`${name.padEnd(36)} ${f1(median(walls[i]))} ms wall ${f1(median(cpus[i]))} ms CPU`);
 
-    console.log("\npeak memory of the workerd process (VmHWM), fresh process per image");
-    for (const u of [uploads[1], uploads[3], largest]) {
+    console.log("\npeak memory above idle of the workerd process (VmHWM minus resident once warm), fresh process per row");
+    const rows: Array<[string, Upload[]]> = [
+      ["640x480 JPEG", [uploads[1]]],
+      [uploads[3].name, [uploads[3]]],
+      [uploads[4].name, [uploads[4]]],
+      [png12.name, [png12]],
+      [webp12.name, [webp12]],
+      [jpeg48.name, [jpeg48]],
+      ["8 concurrent 12 MP baseline JPEGs", Array.from({ length: 8 }, () => uploads[3])],
+      ["8 concurrent 12 MP, half progressive", Array.from({ length: 8 }, (_, i) => uploads[3 + (i % 2)])],
+    ];
+    for (const [name, batch] of rows) {
       const { mf, pid } = await start(dist);
       await post(mf, uploads[0]); // model loaded, isolate warm
+      await post(mf, uploads[1]); // JPEG decoder instantiated
       const base = memoryMiB(pid);
-      const cpu0 = cpuMs(pid);
-      const r = await post(mf, u);
-      const cpu = cpuMs(pid) - cpu0;
+      const cpu0 = cpuPreciseMs(pid), t0 = performance.now();
+      const answers = await Promise.all(batch.map((u) => post(mf, u)));
+      const cpu = cpuPreciseMs(pid) - cpu0, wall = performance.now() - t0;
       const after = memoryMiB(pid);
-      console.log(`${u.name.padEnd(44)} baseline ${f1(base.now)} MiB -> peak ${f1(after.peak)} MiB (+${f1(after.peak - base.now)} MiB), ` +
-        `resident after ${f1(after.now)} MiB; this request ${f1(cpu)} ms CPU, ${f1(r.wallMs)} ms wall`);
+      console.log(`${name.padEnd(36)} +${f1(after.peak - base.now)} MiB (idle ${f1(base.now)}, peak ${f1(after.peak)}, after ${f1(after.now)}); ` +
+        `${answers.length} answered (top-1 ${answers[0].top}), ${f1(cpu)} ms CPU, ${f1(wall)} ms wall`);
+      await mf.dispose();
+    }
+
+    {
+      const { mf } = await start(dist);
+      const bomb = Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 50_000 >> 8, 50_000 & 0xff, 50_000 >> 8, 50_000 & 0xff, 1, 1, 0x11, 0, 0xff, 0xda, 0, 8, 1, 1, 0, 0, 63, 0, 0xff, 0xd9]);
+      await post(mf, uploads[0]);
+      const t0 = performance.now();
+      const res = await mf.dispatchFetch("http://bench/v1/classify", { method: "POST", body: bomb });
+      const code = ((await res.json()) as { error?: { code: string } }).error?.code;
+      console.log(`\n50,000 x 50,000 JPEG header: ${res.status} ${code} in ${(performance.now() - t0).toFixed(1)} ms wall`);
       await mf.dispose();
     }
   } finally {

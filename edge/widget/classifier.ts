@@ -1,13 +1,15 @@
 // The widget's engine, without any UI: turn a picked image into the model's pixels in the browser and
 // classify them, either remotely (the Worker runs the model on the pixel upload: a few KB instead of a
 // 12-megapixel photo) or locally (the model file is downloaded once and shared/ runs right here, so no
-// image leaves the device). The same shared/ preprocessing and forward pass as the trainer and Worker.
+// image leaves the device). The same shared/ decoders (JPEG, PNG), preprocessing and forward pass as
+// the trainer and Worker.
 
 import { bestKernels } from "../../shared/kernels/wasm-kernels.ts";
 import { loadNetwork, type LoadedNetwork } from "../../shared/model-file.ts";
 import { rankPredictions, type Prediction } from "../../shared/predict.ts";
 import { resizeToModel, type Pixels, type PreprocessSpec } from "../../shared/preprocess.ts";
 import { defaultViews, forwardViews } from "../../shared/views.ts";
+import { decodeForModel, DecodeFailure } from "./decode.ts";
 
 export interface ModelInfo {
   name: string;
@@ -54,7 +56,17 @@ export async function fetchModelInfo(endpoint: string, model?: string | null): P
   return (await res.json()) as ModelInfo;
 }
 
-/** Decodes an image file in the browser (EXIF orientation applied) to RGBA pixels. */
+/** The model's uint8 input for `file`: shared decoders for JPEG and PNG (see decode.ts), shared preprocessing. */
+async function modelInput(endpoint: string, file: Blob, spec: PreprocessSpec): Promise<Uint8Array> {
+  try {
+    return resizeToModel(await decodeForModel(endpoint, file, spec, decodeInBrowser), spec);
+  } catch (e) {
+    if (e instanceof DecodeFailure) throw new WidgetError("not-an-image", e.message);
+    throw e;
+  }
+}
+
+/** Decodes an image file with the browser's decoder (EXIF orientation applied) to RGBA pixels. */
 export async function decodeInBrowser(file: Blob): Promise<Pixels> {
   let bitmap: ImageBitmap;
   try {
@@ -83,7 +95,7 @@ export async function classifyRemote(endpoint: string, file: Blob, info: ModelIn
   const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
   let body: BodyInit;
   if (canPreprocessLocally(info.preprocess)) {
-    const rgb = resizeToModel(await decodeInBrowser(file), info.preprocess);
+    const rgb = await modelInput(endpoint, file, info.preprocess);
     body = rgb as Uint8Array<ArrayBuffer>;
     headers["Content-Type"] = PIXELS_TYPE;
   } else {
@@ -127,7 +139,7 @@ export async function classifyLocal(endpoint: string, file: Blob, info: ModelInf
   const started = performance.now();
   const { net, meta } = await loadLocalModel(endpoint, info);
   const t0 = performance.now();
-  const rgb = resizeToModel(await decodeInBrowser(file), meta.preprocess);
+  const rgb = await modelInput(endpoint, file, meta.preprocess);
   const t1 = performance.now();
   const logits = forwardViews(net, 1, () => rgb, meta.preprocess, defaultViews(meta.preprocess)); // the Worker's views
   const predictions = rankPredictions(logits, meta.labels, top);

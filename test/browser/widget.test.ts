@@ -6,13 +6,18 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { predictFiles } from "../../trainer/commands/predict.ts";
 import { startHostPage, startWorker } from "./servers.ts";
 
 const MODEL = "models/cifar10.bin";
-const FIXTURES = ["test/fixtures/edge/cat-320x240.jpg", "test/fixtures/edge/dog.webp", "test/fixtures/edge/cat-alpha.png", "test/fixtures/edge/sign-exif-orientation-6.jpg"];
 const ARTIFACTS = "test-artifacts/browser";
+// The last three are made in beforeAll: a 12 MP progressive JPEG with EXIF orientation, a 3 MP PNG and
+// a 12 MP WebP, which the shared decoders reduce (1/8, 1/4) in the page exactly as the trainer does.
+const LARGE_JPEG = join(ARTIFACTS, "large-12mp-progressive-exif6.jpg"), LARGE_PNG = join(ARTIFACTS, "large-3mp.png");
+const LARGE_WEBP = join(ARTIFACTS, "large-12mp.webp");
+const FIXTURES = ["test/fixtures/edge/cat-320x240.jpg", "test/fixtures/edge/dog.webp", "test/fixtures/edge/cat-alpha.png", "test/fixtures/edge/sign-exif-orientation-6.jpg", LARGE_JPEG, LARGE_PNG, LARGE_WEBP];
 
 let worker: { url: string; stop: () => void };
 let browser: Browser;
@@ -20,6 +25,10 @@ const hosts: { close(): void }[] = [];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
+  const photo = sharp("test/fixtures/edge/dog-500x375-progressive.jpg");
+  writeFileSync(LARGE_JPEG, await photo.clone().resize(4032, 3024).jpeg({ quality: 85, progressive: true }).withMetadata({ orientation: 6 }).toBuffer());
+  writeFileSync(LARGE_PNG, await photo.clone().resize(2000, 1500).png().toBuffer());
+  writeFileSync(LARGE_WEBP, await photo.clone().resize(4032, 3024).webp({ quality: 80 }).toBuffer());
   worker = await startWorker(8700 + Math.floor(Math.random() * 80));
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

@@ -62,7 +62,7 @@ describe("POST /v1/classify", () => {
   it("takes pre-processed pixels (application/vnd.edge-cnn.pixels): the same answer as the image", async () => {
     for (const file of ["cat-320x240.jpg", "sign-exif-orientation-6.jpg", "cat-alpha.png"]) {
       const bytes = FIXTURES[file];
-      const pixels = await decodeImage(bytes, readImageHeader(bytes)!);
+      const pixels = await decodeImage(bytes, readImageHeader(bytes)!, [16, 16]);
       const rgb = resizeToModel(pixels, defaultPreprocess([16, 16])); // what a client resizing itself sends
       const fromImage = (await ok(await classify(app, bytes))).predictions;
       const fromPixels = (await ok(await classify(app, rgb, { "Content-Type": PIXELS_CONTENT_TYPE }))).predictions;

@@ -70,6 +70,16 @@ describe("GET /widget.js and /samples", () => {
     expect(WebAssembly.validate(bytes)).toBe(true);
   });
 
+  it.each(["jpeg", "webp"])("serves the shared %s decoder for the widget as Wasm any site can fetch", async (name) => {
+    const res = await tinyApp().request(`/widget/${name}.wasm`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/wasm");
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(Array.from(bytes.subarray(0, 4))).toEqual([0x00, 0x61, 0x73, 0x6d]); // "\0asm"
+    expect(WebAssembly.validate(bytes)).toBe(true);
+  });
+
   it("answers 405 for POST /", async () => {
     const res = await tinyApp().request("/", { method: "POST" });
     expect(res.status).toBe(405);

@@ -71,10 +71,13 @@ const cases: Case[] = [
   { name: "an animated WebP", body: bombWebp(10, 10, 0x02), status: 415, code: "unsupported_media_type", message: /animated WebP/ },
   { name: "a GIF in a form", body: form({ image: ascii("GIF87a\x01\x00\x01\x00") }), status: 415, code: "unsupported_media_type", message: /is GIF/ },
   // 422: decompression bombs, refused from the header
-  { name: "a PNG claiming 100000x100000", body: bombPng(100_000, 100_000), status: 422, code: "image_too_large", message: /100000x100000 = 10000 megapixels, over this server's limit of 24 megapixels.*Downscale/ },
+  { name: "a PNG claiming 100000x100000", body: bombPng(100_000, 100_000), status: 422, code: "image_too_large", message: /100000x100000 = 10000 megapixels, over this server's limit of 50 megapixels.*Downscale/ },
   { name: "a JPEG claiming 65535x65535", body: bombJpeg(65_535, 65_535), status: 422, code: "image_too_large", message: /65535x65535/ },
+  { name: "a JPEG claiming 50000x50000", body: bombJpeg(50_000, 50_000), status: 422, code: "image_too_large", message: /50000x50000 = 2500 megapixels/ },
   { name: "a WebP claiming 16384x16384", body: bombWebp(16_384, 16_384), status: 422, code: "image_too_large", message: /16384x16384/ },
-  { name: "a PNG claiming 6000x4001 (just over 24 MP)", body: bombPng(6000, 4001), status: 422, code: "image_too_large", message: /6000x4001 = 24.01 megapixels/ },
+  { name: "a progressive JPEG of 50 MP (its coefficients would need 96 MiB)", body: bombJpeg(10_000, 5000).map((b, i) => (i === 3 ? 0xc2 : b)), status: 422, code: "image_too_large", message: /progressive JPEG of 10000x5000, whose decoding needs 96 MiB, over the 80 MiB limit/ },
+  { name: "a 100000x100 PNG panorama (too thin to decode reduced: 10 MP at full size)", body: bombPng(100_000, 100), status: 422, code: "image_too_large", message: /decode it to 100000x100 pixels, over its limit of 8 megapixels/ },
+  { name: "a JPEG claiming 10000x5001 (just over 50 MP)", body: bombJpeg(10_000, 5001), status: 422, code: "image_too_large", message: /10000x5001 = 50.01 megapixels/ },
 ];
 
 describe("client errors on POST /v1/classify", () => {
@@ -88,8 +91,10 @@ describe("client errors on POST /v1/classify", () => {
     });
   }
 
-  it("a PNG claiming exactly 24 megapixels passes the size check (and fails as the corrupt file it is)", async () => {
-    expect((await classify(app, bombPng(6000, 4000))).status).toBe(400);
+  it("a JPEG claiming exactly 50 megapixels passes the size check (and fails as the corrupt file it is)", async () => {
+    const res = await classify(app, bombJpeg(10_000, 5000));
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe("bad_image");
   });
 
   it("MAX_PIXELS from the environment lowers the limit", async () => {
@@ -132,10 +137,10 @@ describe("413: bodies over MAX_UPLOAD_BYTES", () => {
     expect((await errorOf(res)).message).toContain("limit of 1000 bytes");
   });
 
-  it("the default limit is 10 MiB", async () => {
-    const res = await classify(app, new Uint8Array(10 * 1024 * 1024 + 1));
+  it("the default limit is 32 MiB", async () => {
+    const res = await classify(app, new Uint8Array(32 * 1024 * 1024 + 1));
     expect(res.status).toBe(413);
-    expect((await errorOf(res)).message).toContain("limit of 10 MiB");
+    expect((await errorOf(res)).message).toContain("limit of 32 MiB");
   });
 });
 

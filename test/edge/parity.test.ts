@@ -1,5 +1,5 @@
-// Trainer-vs-Worker parity on real image bytes: the Worker's decode (jsquash Wasm + shared EXIF
-// orientation) must give the trainer's pixels (sharp), and POST /v1/classify the trainer's
+// Trainer-vs-Worker parity on real image bytes: the Worker's decode (the shared decoders + shared EXIF
+// orientation) must give the trainer's pixels (the same decoders in Node), and POST /v1/classify the trainer's
 // probabilities within 1e-5 with the same top-1. The trainer's side is recorded in
 // test/fixtures/edge-parity-reference.json, kept current by test/trainer/edge-parity-reference.test.ts.
 
@@ -25,7 +25,7 @@ interface Classified {
 /** What the Worker computes for a fixture, in the reference's terms. */
 async function workerSide(file: string) {
   const bytes = FIXTURES[file];
-  const pixels = await decodeImage(bytes, readImageHeader(bytes)!);
+  const pixels = await decodeImage(bytes, readImageHeader(bytes)!, spec.size);
   const res = await app.request("/v1/classify?top=10", { method: "POST", body: bytes });
   expect(res.status).toBe(200);
   const body = (await res.json()) as Classified;

@@ -94,7 +94,8 @@ export async function evaluationSet(
       // The split is rebuilt from the seed, so it is only the same split on the same data.
       const recorded = model.meta.provenance.data_fingerprint;
       if (typeof recorded === "string" && recorded !== fingerprint(pool)) {
-        throw new DatasetError(`the images in ${dataPath} are not the ones ${modelPath} was trained on (files added, removed or changed), so its ${which} split cannot be reproduced; use --split all, or evaluate on the original folder`);
+        throw new DatasetError(`the images in ${dataPath} are not the ones ${modelPath} was trained on (files added, removed or changed), so its ${which} split cannot be reproduced; use --split all, or evaluate on the original folder. ` +
+          "(A model trained before edge-cnn decoded JPEG, PNG and WebP at reduced scale sees different pixels from the same files: retrain it.)");
       }
       const s = makeSplits(pool, splitSpec);
       ds = subset(pool, which === "test" ? s.test : which === "val" ? s.val : s.train);

@@ -32,7 +32,7 @@ export async function predictFiles(modelPath: string, files: string[], top: numb
   const results: FilePrediction[] = [];
   for (const file of files) {
     try {
-      const rgb = resizeToModel(await decodeImageFile(file), meta.preprocess);
+      const rgb = resizeToModel(await decodeImageFile(file, { inputSize: meta.preprocess.size }), meta.preprocess);
       const logits = forwardViews(net, 1, () => rgb, meta.preprocess, views);
       results.push({ file, predictions: rankPredictions(logits, meta.labels, top) });
     } catch (e) {

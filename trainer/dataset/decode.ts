@@ -1,10 +1,21 @@
-// Decodes one image file into shared `Pixels` with sharp. sharp only decodes and orients; cropping,
-// resizing and alpha flattening are shared/preprocess's job, so the trainer does exactly what the Worker
-// and the widget do. Alpha is kept as a channel and greyscale stays 1 or 2 channels for that reason.
+// Decodes one image file into shared `Pixels`. JPEG, PNG and still WebP go through the shared
+// decoders (shared/decode: libjpeg-turbo and libwebp in Wasm, a streaming PNG decoder) at the scale
+// the shared rule picks for the model's input, exactly as the Worker and the widget decode them, so
+// the model is trained on the pixels the edge will see. The other formats (GIF, TIFF, AVIF, animated
+// WebP, which the Worker refuses) are decoded by sharp. Either way the decoder only decodes and orients; cropping,
+// resizing and alpha flattening are shared/preprocess's job. Alpha is kept as a channel and
+// greyscale stays 1 or 2 channels for that reason.
 
 import { readFile, stat } from "node:fs/promises";
 import sharp from "sharp";
+import { decodeJpegForModel, JpegDataError } from "../../shared/decode/jpeg-for-model.ts";
+import { decodePngForModel } from "../../shared/decode/png-for-model.ts";
+import { PngDecodeError } from "../../shared/decode/png.ts";
+import { decodeWebpForModel } from "../../shared/decode/webp-for-model.ts";
+import { WebpDecodeError } from "../../shared/decode/webp.ts";
+import { ImageHeaderError, readImageHeader, type ImageHeader } from "../../shared/image-header.ts";
 import type { Pixels } from "../../shared/preprocess.ts";
+import { jpegDecoder, webpDecoder } from "../decoders-node.ts";
 
 /** A file that cannot be used as an image; `reason` says why without the file name (for lists). */
 export class DecodeError extends Error {
@@ -19,6 +30,11 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Largest file accepted, in bytes. Default 64 MiB. */
   maxBytes?: number;
+  /**
+   * The model's input [height, width]: JPEGs are decoded at the reduced scale the shared rule picks
+   * for it (shared/decode/scale.ts). Without it, JPEGs decode at full size.
+   */
+  inputSize?: readonly [number, number];
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -52,6 +68,12 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: DecodeO
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS, maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (bytes.length === 0) throw new DecodeError(name, `empty file (0 bytes)`);
   if (bytes.length > maxBytes) throw new DecodeError(name, `too large (the file is ${bytesText(bytes.length)}, the limit is ${bytesText(maxBytes)})`);
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return decodeJpeg(bytes, name, maxPixels, opts.inputSize);
+  if (sniff(bytes) === "PNG") return decodePngFile(bytes, name, maxPixels, opts.inputSize);
+  if (sniff(bytes) === "WebP") {
+    const still = decodeStillWebp(bytes, name, maxPixels, opts.inputSize);
+    if (still) return still;
+  }
   // failOn "error": corrupt or truncated data fails; mere warnings (common in camera JPEGs) do not.
   // pages 1: the first frame of a GIF or the first page of a TIFF.
   const options = { limitInputPixels: maxPixels, failOn: "error", pages: 1, autoOrient: true } as const;
@@ -85,6 +107,60 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: DecodeO
   const grey = meta.space === "b-w" || meta.space === "grey16";
   // sharp turns grey into R=G=B; keep one grey channel (+ alpha) as the Pixels contract asks.
   return grey ? packGrey(width, height, channels, data) : { width, height, channels, data };
+}
+
+/** Without a model input size: no reduction (an input larger than any image forces scale 1). */
+const FULL_SIZE: [number, number] = [1 << 30, 1 << 30];
+
+/** The shared header, size-checked: the first step of both shared decoders. */
+function checkedHeader(bytes: Uint8Array, name: string, format: string, maxPixels: number): ImageHeader {
+  let header;
+  try {
+    header = readImageHeader(bytes);
+  } catch (e) {
+    if (e instanceof ImageHeaderError) throw new DecodeError(name, `truncated or corrupt ${format} image (${e.message})`);
+    throw e;
+  }
+  if (!header) throw new DecodeError(name, `truncated or corrupt ${format} image (unreadable header)`);
+  const { width: w, height: h } = header;
+  if (w * h > maxPixels) throw new DecodeError(name, `too large (${w}x${h} = ${mp(w * h)}, the limit is ${mp(maxPixels)})`);
+  return header;
+}
+
+/** A PNG through the shared decoder, the same steps as the Worker's (edge/decode.ts). */
+async function decodePngFile(bytes: Uint8Array, name: string, maxPixels: number, inputSize?: readonly [number, number]): Promise<Pixels> {
+  const header = checkedHeader(bytes, name, "PNG", maxPixels);
+  try {
+    return await decodePngForModel(bytes, header, inputSize ?? FULL_SIZE);
+  } catch (e) {
+    if (e instanceof PngDecodeError) throw new DecodeError(name, `truncated or corrupt image data (${e.message})`);
+    throw e;
+  }
+}
+
+/** A still WebP through the shared decoder (the Worker's steps); undefined for an animated one (sharp reads its first frame). */
+function decodeStillWebp(bytes: Uint8Array, name: string, maxPixels: number, inputSize?: readonly [number, number]): Pixels | undefined {
+  const header = checkedHeader(bytes, name, "WebP", maxPixels);
+  if (header.animated) return undefined;
+  try {
+    return decodeWebpForModel(bytes, header, inputSize ?? FULL_SIZE, webpDecoder());
+  } catch (e) {
+    if (e instanceof WebpDecodeError) throw new DecodeError(name, `truncated or corrupt image data (${e.message})`);
+    throw e;
+  }
+}
+
+/** A JPEG through the shared decoder, the same steps as the Worker's (edge/decode.ts). */
+function decodeJpeg(bytes: Uint8Array, name: string, maxPixels: number, inputSize?: readonly [number, number]): Pixels {
+  const header = checkedHeader(bytes, name, "JPEG", maxPixels);
+  try {
+    return decodeJpegForModel(bytes, header, inputSize ?? FULL_SIZE, jpegDecoder());
+  } catch (e) {
+    if (!(e instanceof JpegDataError)) throw e;
+    if (e.kind === "too_large") throw new DecodeError(name, `too large (${e.message})`);
+    if (e.kind === "corrupt" && /unsupported|not supported|bogus jpeg colorspace/i.test(e.message)) throw new DecodeError(name, `unsupported image variant (${e.message})`);
+    throw new DecodeError(name, `truncated or corrupt image data (${e.message})`);
+  }
 }
 
 function packGrey(width: number, height: number, channels: 3 | 4, data: Uint8Array): Pixels {

@@ -18,7 +18,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import path from "node:path";
 
 const MAGIC = "ECNNIMG1";
-const VERSION = 2; // 2: embedded ICC profiles are no longer applied (decode.ts)
+const VERSION = 3; // 2: embedded ICC profiles are no longer applied (decode.ts); 3: JPEGs decoded by the shared decoder at reduced scale
 
 export interface SkippedFile {
   /** Path of the file (as listed under the folder). */

@@ -62,6 +62,7 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
   const labelsFrom = opts.labelsFrom ?? "folder";
   const decodeOpts: Required<DecodeOptions> = {
     maxPixels: opts.decode?.maxPixels ?? DEFAULT_MAX_PIXELS, maxBytes: opts.decode?.maxBytes ?? DEFAULT_MAX_BYTES,
+    inputSize: spec.size, // JPEGs decode at the shared reduced scale for this input, as at the edge
   };
   const cacheDir = opts.cacheDir === false ? undefined : path.resolve(opts.cacheDir ?? DEFAULT_CACHE_DIR);
 
