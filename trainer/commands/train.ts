@@ -36,7 +36,7 @@ export const trainCommand: CommandSpec = {
   flags: {
     data: { type: "string", arg: "PATH", help: "CIFAR-10 (batches folder or cifar-10-binary.tar.gz) or an image folder" },
     out: { type: "string", arg: "FILE", help: "model file to write (default: models/<data name>.bin)" },
-    recipe: { type: "string", choices: RECIPE_NAMES, default: "auto", help: `every setting below at once (flags override one each): auto: ${AUTO_SUMMARY}; ${Object.entries(RECIPES).map(([k, r]) => `${k}: ${r.summary}`).join("; ")}` },
+    recipe: { type: "string", choices: RECIPE_NAMES, default: "auto", help: "every setting below at once (each flag overrides one); the recipes are listed below" },
     "input-size": { type: "int", min: 8, max: 512, default: 32, help: "image folders: the model's input is N x N pixels (preprocessing, decode cache, network, model file); CIFAR-10 is 32" },
     from: { type: "string", arg: "FILE", help: "fine-tune: start from this model file's body (its architecture, a new classifier head for these classes)" },
     "freeze-body": { type: "boolean", help: "with --from: train only the classifier head" },
@@ -72,6 +72,10 @@ export const trainCommand: CommandSpec = {
     json: { type: "boolean", help: "print the final metrics as JSON on stdout" },
   },
   details: [
+    "Recipes (--recipe):",
+    `  auto      ${AUTO_SUMMARY}`,
+    ...Object.entries(RECIPES).map(([k, r]) => `  ${k.padEnd(9)} ${r.summary}`),
+    "",
     "Examples:",
     "  edge-cnn train --data photos/ --out models/pets.bin          (recipe auto: every choice is printed)",
     "  edge-cnn train --data photos/ --recipe fast                   (a quick first try)",
