@@ -90,7 +90,7 @@ export function airbench(classes: number, size = 32, widths: readonly [number, n
 export const ARCHITECTURES: Record<string, (classes: number, size?: number) => ArchSpec> = {
   "seed-cnn": (classes) => seedCnn(classes),
   airbench: (classes, size) => airbench(classes, size),
-  // The same net at half the widths: about a quarter of the work, for quick tries (`--recipe fast`).
+  // The same net at half the widths: about a third of the multiply-adds, for quick tries (`--recipe fast`).
   "airbench-small": (classes, size) => ({ ...airbench(classes, size, [32, 64, 64]), name: "airbench-small" }),
 };
 

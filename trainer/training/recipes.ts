@@ -61,7 +61,7 @@ export const RECIPES: Record<string, Recipe> = {
 RECIPES.fast = {
   ...RECIPES.airbench, arch: "airbench-small", epochs: 4,
   extra: { ...RECIPES.airbench.extra, whitenBiasEpochs: 1 },
-  summary: "airbench's recipe on airbench-small (widths 32/64/64, a quarter of the work) for 4 epochs; on folders sized like auto with a quarter of the steps",
+  summary: "airbench's recipe on airbench-small (widths 32/64/64, a third of the work) for 4 epochs; on folders sized like auto with a quarter of the steps",
 };
 
 /** The default recipe: chosen from the data (auto-recipe.ts). */
