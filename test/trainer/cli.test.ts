@@ -43,7 +43,7 @@ describe("argument errors exit non-zero with a helpful line", () => {
     [["train", "--data", "x", "--epochs", "abc"], /--epochs must be an integer, got "abc"/],
     [["train", "--data", "x", "--epochs", "0"], /--epochs must be at least 1, got 0/],
     [["train", "--data", "x", "--lr", "1e"], /--lr must be a number, got "1e"/],
-    [["train", "--data", "x", "--optimizer", "rmsprop"], /--optimizer must be one of adam, sgd, momentum, got "rmsprop"/],
+    [["train", "--data", "x", "--optimizer", "rmsprop"], /--optimizer must be one of adam, sgd, momentum, nesterov, got "rmsprop"/],
     [["train", "--data", "x", "--val", "5", "--val-fraction", "0.1"], /use only one of --val, --val-fraction, --val-per-class/],
     [["train", "--data", "x", "--threads", "0"], /edge-cnn train: --threads must be at least 1, got 0\nRun `edge-cnn train --help` for the options./],
     [["crossval", "--data", "x", "--threads", "two"], /edge-cnn crossval: --threads must be an integer, got "two"/],
