@@ -1,7 +1,9 @@
 // Optimisers with explicit, serialisable state: Adam (default), plain SGD, SGD with momentum, and
 // Nesterov SGD as PyTorch computes it (airbench's optimiser, weight decay added to the gradient).
 // Parameters marked trainable: false are state and never updated; a parameter's `group` scales its
-// learning rate by hyper.groupLr[group] (0 freezes it: airbench's whitening bias after 3 epochs).
+// learning rate by hyper.groupLr[group] (0 freezes it: airbench's whitening bias after 3 epochs). A group
+// may name several groups joined by "." ("body.norm": a fine-tuned body's batchnorm bias): its multiplier
+// is the product of theirs, so a body multiplier and airbench's per-kind multipliers compose.
 // State is plain data (hyperparameters, step count, one Float32Array slot per param per moment) so a
 // checkpoint can store it and a resumed run continues exactly.
 // The update is elementwise, so threads can share it: Optimizers whose slots live in one shared
@@ -22,7 +24,7 @@ export interface OptimizerHyper {
    *  nesterov: PyTorch's, g += (wd / groupLr) * p for every trained tensor, so lr * wd is the same in
    *  every group (airbench's "decoupled from the bias scaler" form). */
   weightDecay: number;
-  /** Learning-rate multiplier per parameter group (Param.group); groups not listed use 1. */
+  /** Learning-rate multiplier per parameter group (Param.group; "a.b" multiplies a's and b's); groups not listed use 1. */
   groupLr?: Record<string, number>;
 }
 
@@ -78,7 +80,7 @@ export class Optimizer {
       const { data, grad, shape, trainable, group } = params[pi];
       const lo = Math.max(0, from - offset), hi = Math.min(data.length, to - offset);
       if (lo >= hi || trainable === false) continue;
-      const scale = group !== undefined ? groupLr?.[group] ?? 1 : 1;
+      const scale = groupScale(group, groupLr);
       if (scale === 0) continue;
       const lr = this.hyper.lr * scale;
       if (this.kind === "nesterov") {
@@ -129,6 +131,14 @@ export class Optimizer {
     this.t = state.t;
     state.slots.forEach((s, i) => this.slots[i].set(s));
   }
+}
+
+/** A group's learning-rate multiplier: the product over its "."-separated names (1 for names not listed). */
+export function groupScale(group: string | undefined, groupLr: Record<string, number> | undefined): number {
+  if (group === undefined || !groupLr) return 1;
+  let scale = 1;
+  for (const g of group.split(".")) scale *= groupLr[g] ?? 1;
+  return scale;
 }
 
 /** Moments kept per parameter value: Adam 2 (m, v), momentum 1, SGD 0. */

@@ -32,7 +32,7 @@ function usage(): string {
 }
 
 /** Known failures (bad input, bad files, divergence) print one line; anything else is a bug and keeps its stack. */
-const EXPECTED_ERRORS = new Set(["UsageError", "DatasetError", "DecodeError", "ModelFileError", "ModelFormatError", "CheckpointError", "DivergenceError", "SpecError", "DownloadError", "PreprocessError", "OutputError", "WranglerError", "PointerError"]);
+const EXPECTED_ERRORS = new Set(["UsageError", "DatasetError", "DecodeError", "ModelFileError", "ModelFormatError", "CheckpointError", "DivergenceError", "SpecError", "DownloadError", "PreprocessError", "OutputError", "WranglerError", "PointerError", "FineTuneError"]);
 
 const FS_REASONS: Record<string, string> = {
   EISDIR: "it is a folder", ENOTDIR: "a file is in the way", EEXIST: "a file is in the way", ENOENT: "no such file or folder",

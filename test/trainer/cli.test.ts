@@ -8,23 +8,9 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeModel } from "../../shared/model-file.ts";
 import { Rng } from "../../shared/rng.ts";
-import { main } from "../../trainer/cli.ts";
 import { saveCheckpoint } from "../../trainer/training/checkpoint.ts";
 import { removeTempDirs, tempDir } from "./dataset/helpers.ts";
-
-/** Runs the CLI in-process; returns exit code, stdout lines and stderr text. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const lines: string[] = [];
-  let err = "";
-  const write = process.stderr.write;
-  process.stderr.write = ((s: string | Uint8Array) => { err += String(s); return true; }) as typeof process.stderr.write;
-  try {
-    const code = await main(argv, (s) => lines.push(s));
-    return { code, out: lines.join("\n"), err };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+import { cli } from "./cli-helpers.ts";
 
 let root = "", photos = "";
 
@@ -57,7 +43,7 @@ describe("argument errors exit non-zero with a helpful line", () => {
     [["train", "--data", "x", "--epochs", "abc"], /--epochs must be an integer, got "abc"/],
     [["train", "--data", "x", "--epochs", "0"], /--epochs must be at least 1, got 0/],
     [["train", "--data", "x", "--lr", "1e"], /--lr must be a number, got "1e"/],
-    [["train", "--data", "x", "--optimizer", "rmsprop"], /--optimizer must be one of adam, sgd, momentum, got "rmsprop"/],
+    [["train", "--data", "x", "--optimizer", "rmsprop"], /--optimizer must be one of adam, sgd, momentum, nesterov, got "rmsprop"/],
     [["train", "--data", "x", "--val", "5", "--val-fraction", "0.1"], /use only one of --val, --val-fraction, --val-per-class/],
     [["train", "--data", "x", "--threads", "0"], /edge-cnn train: --threads must be at least 1, got 0\nRun `edge-cnn train --help` for the options./],
     [["crossval", "--data", "x", "--threads", "two"], /edge-cnn crossval: --threads must be an integer, got "two"/],
@@ -95,7 +81,7 @@ describe("argument errors exit non-zero with a helpful line", () => {
 
 describe("train -> info -> evaluate -> predict -> export", () => {
   it("works end to end on a photo folder", async () => {
-    const train = await cli("train", "--data", photos, "--epochs", "4", "--batch", "8", "--lr", "0.003", "--val-per-class", "3", "--out", "models/colours.bin", "--dtype", "f16", "--json");
+    const train = await cli("train", "--data", photos, "--recipe", "original", "--epochs", "4", "--batch", "8", "--lr", "0.003", "--val-per-class", "3", "--out", "models/colours.bin", "--dtype", "f16", "--json");
     expect(train.err).toMatch(/colours: 3 classes, 33 training \/ 9 validation images/);
     expect(train.code).toBe(0);
     const summary = JSON.parse(train.out);
@@ -136,7 +122,7 @@ describe("train -> info -> evaluate -> predict -> export", () => {
 
 describe("threads", () => {
   it("--threads 1 and --threads 2 under --deterministic write the same model, bit for bit", async () => {
-    const base = ["train", "--data", photos, "--epochs", "2", "--batch", "6", "--val-per-class", "3", "--seed", "4", "--deterministic"];
+    const base = ["train", "--data", photos, "--recipe", "original", "--epochs", "2", "--batch", "6", "--val-per-class", "3", "--seed", "4", "--deterministic"];
     const one = await cli(...base, "--threads", "1", "--out", "t1.bin", "--checkpoint", "ck-t1", "--report", "runs/t1");
     const two = await cli(...base, "--threads", "2", "--out", "t2.bin", "--checkpoint", "ck-t2", "--report", "runs/t2");
     expect(one.code).toBe(0);
@@ -168,7 +154,7 @@ describe("protecting the user's work", () => {
   });
 
   it("extending a finished run with --resume --epochs keeps the whole loss history", async () => {
-    const first = await cli("train", "--data", photos, "--epochs", "1", "--batch", "11", "--val-per-class", "3", "--name", "ext", "--out", "ext.bin", "--threads", "1");
+    const first = await cli("train", "--data", photos, "--recipe", "original", "--epochs", "1", "--batch", "11", "--val-per-class", "3", "--name", "ext", "--out", "ext.bin", "--threads", "1");
     expect(first.code).toBe(0);
     const more = await cli("train", "--resume", join(root, "checkpoints/ext/last.ckpt"), "--epochs", "2", "--lr", "0.5", "--threads", "1");
     expect(more.code).toBe(0);
@@ -200,7 +186,7 @@ describe("protecting the user's work", () => {
 describe("interrupting training", () => {
   it("Ctrl-C saves a checkpoint and says how to resume; resuming ends with the same weights as an uninterrupted run", async () => {
     const bin = join(__dirname, "../../trainer/bin/edge-cnn.js");
-    const args = ["train", "--data", photos, "--epochs", "3", "--batch", "4", "--val-per-class", "2", "--seed", "9"];
+    const args = ["train", "--data", photos, "--recipe", "original", "--epochs", "3", "--batch", "4", "--val-per-class", "2", "--seed", "9"];
     const run = (extra: string[], interrupt: boolean) => new Promise<{ code: number | null; err: string }>((resolve) => {
       const child = spawn(process.execPath, [bin, ...args, ...extra], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
       let err = "";

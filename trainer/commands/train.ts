@@ -8,7 +8,12 @@ import { encodeModel, loadNetwork, MODEL_DTYPES, type ModelDtype, type ModelMeta
 import { defaultPreprocess } from "../../shared/preprocess.ts";
 import { ARCHITECTURE_NOTES, ARCHITECTURES } from "../../shared/spec.ts";
 import { OPTIMIZERS } from "../../shared/optimizer.ts";
-import { RECIPES } from "../training/recipes.ts";
+import { AUTO_SUMMARY, RECIPE_NAMES, RECIPES, type Recipe } from "../training/recipes.ts";
+import { chooseRecipe, chooseTestFraction, formatChoice, type Choice } from "../training/auto-recipe.ts";
+import { chooseDtype } from "../training/choose-dtype.ts";
+import { copyBody, fineTuneSpec, readBaseModel, type BaseModel } from "../training/fine-tune.ts";
+import { Network } from "../../shared/network.ts";
+import type { ArchSpec } from "../../shared/spec.ts";
 import { defaultViews, VIEW_SETS, type ViewSet } from "../../shared/views.ts";
 import { DivergenceError } from "../../shared/train-step.ts";
 import { checkWritableDir, checkWritableFile, writeFileAtomic } from "../atomic-write.ts";
@@ -31,7 +36,11 @@ export const trainCommand: CommandSpec = {
   flags: {
     data: { type: "string", arg: "PATH", help: "CIFAR-10 (batches folder or cifar-10-binary.tar.gz) or an image folder" },
     out: { type: "string", arg: "FILE", help: "model file to write (default: models/<data name>.bin)" },
-    recipe: { type: "string", choices: Object.keys(RECIPES), default: "original", help: `every setting below at once (flags override one each): ${Object.entries(RECIPES).map(([k, r]) => `${k}: ${r.summary}`).join("; ")}` },
+    recipe: { type: "string", choices: RECIPE_NAMES, default: "auto", help: "every setting below at once (each flag overrides one); the recipes are listed below" },
+    "input-size": { type: "int", min: 8, max: 512, default: 32, help: "image folders: the model's input is N x N pixels (preprocessing, decode cache, network, model file); CIFAR-10 is 32" },
+    from: { type: "string", arg: "FILE", help: "fine-tune: start from this model file's body (its architecture, a new classifier head for these classes)" },
+    "freeze-body": { type: "boolean", help: "with --from: train only the classifier head" },
+    "body-lr": { type: "number", min: 0, max: 10, help: "with --from: the body's learning rate as a multiple of --lr (e.g. 0.1)" },
     epochs: { type: "int", min: 1, max: 10000, help: "passes over the training set (recipe's)" },
     batch: { type: "int", min: 1, max: 4096, help: "images per step (recipe's)" },
     lr: { type: "number", min: 0, max: 100, help: "learning rate (recipe's; 1e-3 for adam, 1e-2 for sgd/momentum when changing --optimizer)" },
@@ -47,13 +56,13 @@ export const trainCommand: CommandSpec = {
     threads: { type: "int", min: 1, max: 1024, default: os.availableParallelism(), help: "threads for each training step, data parallel (all cores by default; running several trainings at once, split the cores between them)" },
     deterministic: { type: "boolean", help: `bit-identical results for any --threads: each batch is cut into ${DETERMINISTIC_PARTS} fixed parts (a little slower; uses at most ${DETERMINISTIC_PARTS} threads)` },
     arch: { type: "string", choices: Object.keys(ARCHITECTURES), help: `architecture (recipe's): ${Object.entries(ARCHITECTURE_NOTES).map(([k, v]) => `${k}: ${v}`).join("; ")}` },
-    dtype: { type: "string", choices: MODEL_DTYPES, default: "f32", help: "weight type of the model file" },
+    dtype: { type: "string", choices: [...MODEL_DTYPES, "auto"], default: "auto", help: "weight type of the model file; auto: the smallest (int8, f16, f32) within 0.5 points of f32 on validation" },
     keep: { type: "string", choices: ["last", "best"], help: "save the last epoch, or the best by validation accuracy (recipe's)" },
     tta: { type: "string", choices: VIEW_SETS, help: "test-time views the model asks every classifier to average (recipe's): none, flip, flip-translate" },
     val: { type: "int", min: 1, help: "hold out N random training examples for validation (default 1000 for CIFAR-10)" },
     "val-fraction": { type: "number", min: 0, max: 0.9, help: "hold out this fraction for validation (default 0.1 for folders)" },
     "val-per-class": { type: "int", min: 1, help: "hold out K examples of every class for validation" },
-    "test-fraction": { type: "number", min: 0, max: 0.9, help: "folders: hold out this fraction of every class as a test set, never trained or validated on" },
+    "test-fraction": { type: "number", min: 0, max: 0.9, help: "folders: hold out this fraction of every class as a test set, never trained or validated on (recipes auto and fast: 0.2 when every class has 20 or more images; 0 for none)" },
     "labels-from": { type: "string", choices: ["folder", "prefix"], default: "folder", help: "folder: one sub-folder per class; prefix: cat.123.jpg" },
     report: { type: "string", arg: "DIR", help: "report folder (default: runs/<name>)" },
     checkpoint: { type: "string", arg: "DIR", help: "checkpoint folder (default: checkpoints/<name>)" },
@@ -63,9 +72,16 @@ export const trainCommand: CommandSpec = {
     json: { type: "boolean", help: "print the final metrics as JSON on stdout" },
   },
   details: [
+    "Recipes (--recipe):",
+    `  auto      ${AUTO_SUMMARY}`,
+    ...Object.entries(RECIPES).map(([k, r]) => `  ${k.padEnd(9)} ${r.summary}`),
+    "",
     "Examples:",
-    "  edge-cnn train --data data/cifar-10-batches-bin --epochs 20 --out models/cifar10.bin",
-    "  edge-cnn train --data ../shared/datasets/dogs-vs-cats --epochs 10 --augment --out models/dogs-vs-cats.bin",
+    "  edge-cnn train --data photos/ --out models/pets.bin          (recipe auto: every choice is printed)",
+    "  edge-cnn train --data photos/ --recipe fast                   (a quick first try)",
+    "  edge-cnn train --data photos/ --input-size 64                 (64x64 inputs)",
+    "  edge-cnn train --data photos/ --from models/cifar10.bin --freeze-body   (fine-tune a trained model's body)",
+    "  edge-cnn train --data data/cifar-10-batches-bin --recipe original --epochs 20",
     "Ctrl-C finishes the current step, saves a checkpoint and prints the command that resumes.",
   ].join("\n"),
 };
@@ -77,7 +93,13 @@ export interface Job {
   out: string;
   report: string;
   checkpointDir: string;
-  dtype: ModelDtype;
+  /** "auto": chosen after training (choose-dtype.ts). */
+  dtype: ModelDtype | "auto";
+  recipe: string;
+  /** Every choice the recipe made from the data (printed, and stored in the model file). */
+  choices: Choice[];
+  /** Fine-tuning: the model the body came from. */
+  base?: { file: string; name: string; sha256: string };
   name: string;
   preview: boolean;
   command: string;
@@ -88,8 +110,7 @@ interface Checkpoint {
   run: RunState;
 }
 
-export function configFrom(values: FlagValues): TrainConfig {
-  const recipe = RECIPES[values.recipe as string];
+export function configFrom(values: FlagValues, recipe: Recipe): TrainConfig {
   const optimizer = (values.optimizer as TrainConfig["optimizer"] | undefined) ?? recipe.optimizer;
   const batch = (values.batch as number | undefined) ?? recipe.batch;
   const lr = (values.lr as number | undefined) ??
@@ -108,13 +129,57 @@ export function configFrom(values: FlagValues): TrainConfig {
     keep: (values.keep as "best" | "last" | undefined) ?? recipe.keep,
     ...recipe.extra,
     ...(values.deterministic ? { deterministicParts: DETERMINISTIC_PARTS } : {}),
+    ...(values["freeze-body"] ? { bodyLr: 0 } : values["body-lr"] !== undefined ? { bodyLr: values["body-lr"] as number } : {}),
   };
 }
 
-/** The architecture and dropout a run uses: the flags', else its recipe's. */
-export function archFrom(values: FlagValues): { arch: string; dropout: number } {
-  const recipe = RECIPES[values.recipe as string];
-  return { arch: (values.arch as string | undefined) ?? recipe.arch, dropout: (values.dropout as number | undefined) ?? recipe.dropout };
+/**
+ * The network a run trains: --arch's (else the recipe's) for `classes` at size x size, or, fine-tuning,
+ * the base's architecture with a new head. Dropout: --dropout's, else the recipe's (the base's when
+ * fine-tuning).
+ */
+export function specFrom(values: FlagValues, recipe: Recipe, classes: number, size: number, base: BaseModel | null): { spec: ArchSpec; choices: Choice[] } {
+  const dropout = values.dropout as number | undefined;
+  if (base) {
+    const spec = fineTuneSpec(base, classes, size, values.arch as string | undefined);
+    if (dropout !== undefined) for (const l of spec.layers) if (l.type === "dropout") l.ratio = dropout;
+    return { spec, choices: values.arch ? [] : [{ setting: "arch", value: base.spec.name, why: `the base model's (--from ${basename(base.file)}), with a new ${classes}-class head` }] };
+  }
+  const arch = (values.arch as string | undefined) ?? recipe.arch;
+  const spec = ARCHITECTURES[arch](classes, size);
+  for (const l of spec.layers) if (l.type === "dropout") l.ratio = dropout ?? recipe.dropout;
+  spec.input = [3, size, size];
+  return { spec, choices: [] };
+}
+
+/** Checks the fine-tuning flags and reads the base model (before any data is loaded). */
+export function baseFrom(values: FlagValues, command: string): BaseModel | null {
+  if (values["freeze-body"] && values["body-lr"] !== undefined) throw new UsageError(`edge-cnn ${command}: use --freeze-body or --body-lr, not both (--freeze-body is --body-lr 0)`);
+  if (!values.from) {
+    if (values["freeze-body"] || values["body-lr"] !== undefined) throw new UsageError(`edge-cnn ${command}: --${values["freeze-body"] ? "freeze-body" : "body-lr"} needs --from BASE.bin (the model whose body to start from)`);
+    return null;
+  }
+  return readBaseModel(values.from as string);
+}
+
+/** Copies the base's body into a fresh run's weights (and its Lookahead average); returns the choice line. */
+export function startFromBase(run: RunState, base: BaseModel): Choice {
+  const params = new Network(run.spec).params;
+  const copied = copyBody(base, run.spec, params, run.weights);
+  if (run.lookahead) copyBody(base, run.spec, params, run.lookahead);
+  const body = run.config.bodyLr === undefined ? "trains at the full learning rate" : run.config.bodyLr === 0 ? "frozen (--freeze-body): only the head trains" : `trains at ${run.config.bodyLr} x the learning rate (--body-lr)`;
+  return { setting: "from", value: basename(base.file), why: `${copied} body tensors from ${base.name} (sha256 ${base.sha256.slice(0, 12)}); the body ${body}` };
+}
+
+/** True if `flag` was given on the command line (as opposed to defaulted). */
+export function givenFlag(argv: string[], flag: string): boolean {
+  return argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+}
+
+/** The recipe's choices minus those a flag on the command line replaced (lr also follows --optimizer;
+ *  the recipe line stays: it says what the named recipe is). */
+export function keptChoices(choices: Choice[], argv: string[]): Choice[] {
+  return choices.filter((c) => c.setting === "recipe" || (!givenFlag(argv, c.setting) && !(c.setting === "lr" && givenFlag(argv, "optimizer"))));
 }
 
 export async function runTrain(argv: string[], out: (s: string) => void): Promise<number> {
@@ -123,12 +188,12 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   const progress = new Progress(process.stderr);
 
   // 1. The job and the run state: fresh from flags, or from a checkpoint.
-  let job: Job, run: RunState | null = null;
+  let job: Job, run: RunState | null = null, base: BaseModel | null = null;
   if (values.resume) {
     const ckpt = loadCheckpoint<Checkpoint>(values.resume as string);
     if (!ckpt.job || !ckpt.run) throw new CheckpointError(`${values.resume} is not a training checkpoint`);
     ({ job, run } = ckpt);
-    const given = (flag: string) => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+    const given = (flag: string) => givenFlag(argv, flag);
     if (given("epochs") && values.epochs !== run.config.epochs) {
       // Extending (or shortening) a run: the loss history grows with it; a schedule restarts its shape.
       if ((values.epochs as number) <= run.epoch) throw new UsageError(`edge-cnn train: this run has already done ${run.epoch} epochs; --epochs must be more than that`);
@@ -148,6 +213,8 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     const held = ["val", "val-fraction", "val-per-class"].filter((k) => values[k] !== undefined);
     if (held.length > 1) throw new UsageError(`edge-cnn train: use only one of --val, --val-fraction, --val-per-class (got ${held.map((k) => `--${k}`).join(", ")})`);
     if (data.kind === "cifar10" && values["test-fraction"]) throw new UsageError("edge-cnn train: --test-fraction is for image folders; CIFAR-10 has its own test batch");
+    if (data.kind === "cifar10" && values["input-size"] !== 32) throw new UsageError(`edge-cnn train: --input-size is for image folders; CIFAR-10's images are 32x32 (got --input-size ${values["input-size"]})`);
+    base = baseFrom(values, "train");
     const split: SplitSpec = {
       seed: values.seed as number,
       ...(values.val ? { val: values.val as number } : {}),
@@ -163,7 +230,9 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     if (!outPath.endsWith(".bin")) throw new UsageError(`edge-cnn train: --out must be a .bin model file, got "${outPath}"`);
     const name = (values.name as string | undefined) ?? basename(outPath, ".bin");
     job = {
-      data, split, out: resolve(outPath), dtype: values.dtype as ModelDtype, name, preview: !!values.preview,
+      data, split, out: resolve(outPath), dtype: values.dtype as ModelDtype | "auto", name, preview: !!values.preview,
+      recipe: values.recipe as string, choices: [],
+      ...(base ? { base: { file: resolve(base.file), name: base.name, sha256: base.sha256 } } : {}),
       report: resolve((values.report as string | undefined) ?? join("runs", name)),
       checkpointDir: resolve((values.checkpoint as string | undefined) ?? join("checkpoints", name)),
       command: ["edge-cnn", "train", ...argv].join(" "),
@@ -186,19 +255,31 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   }
 
   // 2. Data.
-  const preprocess = run?.preprocess ?? { ...defaultPreprocess(), views: (values.tta as ViewSet | undefined) ?? RECIPES[values.recipe as string].views };
+  const size = values["input-size"] as number;
+  const preprocess = run?.preprocess ?? defaultPreprocess([size, size]);
   const pool = await loadPool(job.data, progress, preprocess);
+  if (!run && job.data.kind === "folder" && (job.recipe === "auto" || job.recipe === "fast") && values["test-fraction"] === undefined) {
+    // The default recipes hold out a test split when the folder is big enough (a choice, printed).
+    const counts = pool.classes.map(() => 0);
+    for (let i = 0; i < pool.count; i++) counts[pool.labels[i]]++;
+    const test = chooseTestFraction(counts);
+    if (test.value) job.split.testFraction = test.value as number;
+    job.choices.push(test);
+  }
   const splits = makeSplits(pool, job.split);
   const print = fingerprint(pool);
   if (run && run.dataFingerprint !== print) {
     throw new CheckpointError(`the data in ${job.data.path} has changed since this run started (fingerprint ${print}, checkpoint ${run.dataFingerprint}); resuming would train on a different split. Start a new run instead.`);
   }
   if (!run) {
-    const { arch, dropout } = archFrom(values);
-    const spec = ARCHITECTURES[arch](pool.classes.length, preprocess.size[0]);
-    for (const l of spec.layers) if (l.type === "dropout") l.ratio = dropout;
-    spec.input = [3, preprocess.size[0], preprocess.size[1]];
-    run = newRunState({ config: configFrom(values), spec, labels: pool.classes, preprocess, split: { train: splits.train, val: splits.val }, dataFingerprint: print }, pool);
+    const facts = { kind: job.data.kind, train: splits.train.length, val: splits.val.length, classes: pool.classes.length, size };
+    const { recipe, choices } = chooseRecipe(job.recipe, facts, { batch: values.batch as number | undefined, epochs: values.epochs as number | undefined });
+    const { spec, choices: archChoices } = specFrom(values, recipe, pool.classes.length, size, base);
+    preprocess.views = (values.tta as ViewSet | undefined) ?? recipe.views;
+    run = newRunState({ config: configFrom(values, recipe), spec, labels: pool.classes, preprocess, split: { train: splits.train, val: splits.val }, dataFingerprint: print }, pool);
+    job.choices.push(...keptChoices(choices, argv), ...archChoices);
+    if (base) job.choices.push(startFromBase(run, base));
+    for (const c of job.choices) progress.log(formatChoice(c));
   }
   const state = run;
   // 3. Train, with Ctrl-C / SIGTERM finishing the step and saving a checkpoint (handlers first, so a
@@ -267,7 +348,8 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     return 130;
   }
 
-  // 4. Save the model (in the requested dtype), then measure what was saved.
+  // 4. Save the model (in the requested dtype, or the smallest that keeps f32's validation accuracy),
+  //    then measure what was saved.
   const net = result.net;
   const test = splits.test.length ? subset(pool, splits.test) : await loadTestSet(job.data);
   const val = state.split.val.length ? subset(pool, state.split.val) : null;
@@ -276,12 +358,21 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     metrics: {}, provenance: provenance(job, state, threads),
     ...(job.preview ? { preview: true } : {}),
   };
+  let dtypeAccuracy: Record<string, number> = {};
+  if (job.dtype === "auto") {
+    const chosen = chooseDtype(net, meta, val);
+    job.dtype = chosen.dtype;
+    job.choices.push(chosen.choice);
+    progress.log(formatChoice(chosen.choice));
+    dtypeAccuracy = Object.fromEntries(Object.entries(chosen.accuracy).map(([t, a]) => [`val_accuracy_${t}`, round(a!)]));
+    meta.provenance = provenance(job, state, threads);
+  }
   let bytes = encodeModel(net, meta, job.dtype);
   const saved = loadNetwork(bytes, { kernels: loadBestKernels() }).net; // what users will run: dequantized weights
   const views = defaultViews(preprocess); // as the Worker will classify
   const valEval = val ? evaluateDataset(saved, val, preprocess, 100, views) : null;
   const testEval = test ? evaluateDataset(saved, test, preprocess, 100, views) : null;
-  meta.metrics = metricsOf(state, valEval, testEval, job);
+  meta.metrics = { ...metricsOf(state, valEval, testEval, job), ...dtypeAccuracy };
   bytes = encodeModel(net, meta, job.dtype);
   writeFileAtomic(job.out, bytes);
   await reportWrites; // an interim report finishing later would remove the final pictures
@@ -324,7 +415,11 @@ function provenance(job: Job, state: RunState, threads: number): Record<string, 
     dataset: job.data.kind === "cifar10" ? "CIFAR-10" : basename(job.data.path),
     data_fingerprint: state.dataFingerprint,
     split: JSON.stringify(job.split),
+    recipe: job.recipe ?? null,
     config: JSON.stringify(state.config),
+    // One "setting: value (why)" per choice the recipe made from the data, as printed.
+    choices: JSON.stringify((job.choices ?? []).map((c) => `${c.setting} ${c.value} (${c.why})`)),
+    ...(job.base ? { base_model: job.base.name, base_sha256: job.base.sha256, base_file: basename(job.base.file) } : {}),
     trainer: "edge-cnn 0.1.0",
     kernels: bestKernelsName(),
     threads,

@@ -31,6 +31,8 @@ export interface ParallelOptions {
   key: RngState;
   /** "ts" for the reference kernels, else each worker loads the best it can run (its own instance). */
   kernels: "ts" | "best";
+  /** Param name -> optimiser group, where it differs from the layers' own (fine-tuning's "body"). */
+  groups?: Record<string, string>;
 }
 
 /** What worker `index` of `threads` is started with (workerData). */

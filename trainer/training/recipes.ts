@@ -5,6 +5,8 @@
 //             0.85), batch 1024, lr 11.5 and weight decay 0.0153 per 1024 examples in its decoupled
 //             form, batchnorm biases at 64x the lr, label smoothing 0.2, the triangle schedule,
 //             Lookahead, alternating flips + 2-pixel reflect-translate, the whitening bias trained 3 epochs
+//   fast      airbench's recipe on airbench-small (half the widths) for 4 epochs: for trying things out
+// The default, `auto`, is not a fixed preset: auto-recipe.ts sizes airbench's (or fast's) to the data.
 
 import type { Augmentation } from "./batches.ts";
 import type { TrainConfig } from "./run.ts";
@@ -55,3 +57,14 @@ export const RECIPES: Record<string, Recipe> = {
     summary: "airbench93's: its net, Nesterov SGD, batch 1024, label smoothing 0.2, Lookahead, alternating flip + translate, 11 epochs",
   },
 };
+
+RECIPES.fast = {
+  ...RECIPES.airbench, arch: "airbench-small", epochs: 4,
+  extra: { ...RECIPES.airbench.extra, whitenBiasEpochs: 1 },
+  summary: "airbench's recipe on airbench-small (widths 32/64/64, a third of the work) for 4 epochs; on folders sized like auto with a quarter of the steps",
+};
+
+/** The default recipe: chosen from the data (auto-recipe.ts). */
+export const AUTO_RECIPE = "auto";
+export const AUTO_SUMMARY = "the default: CIFAR-10 gets airbench; an image folder gets airbench's ingredients with batch, epochs, augmentation and best-epoch keeping chosen from its size, a test split, and the smallest weight type within 0.5 points of f32";
+export const RECIPE_NAMES: readonly string[] = [AUTO_RECIPE, ...Object.keys(RECIPES)];

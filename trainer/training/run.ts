@@ -19,6 +19,7 @@ import { evaluateDataset } from "./evaluate.ts";
 import { startStepRunner, type StepRunner } from "./step-runner.ts";
 import { learningRate, type ScheduleKind } from "./schedule.ts";
 import { loadBestKernels } from "../kernels-node.ts";
+import { bodyGroups } from "./fine-tune.ts";
 
 export interface TrainConfig {
   epochs: number;
@@ -48,6 +49,9 @@ export interface TrainConfig {
   /** Lookahead (airbench): every 5 steps the weights move to an average that trails them, with a
    *  weight rising as (step/total)^3; the final weights are that average. */
   lookahead?: boolean;
+  /** Fine-tuning: the learning-rate multiplier of the body (every layer before the classifier; 0 freezes
+   *  it), through the optimiser group "body" (fine-tune.ts). Absent: one group as usual. */
+  bodyLr?: number;
 }
 
 /** Images whose statistics set the whitening filters and the batchnorm running statistics. */
@@ -179,12 +183,23 @@ export interface RunHooks {
   shouldStop?(): boolean;
 }
 
+/** Param name -> optimiser group for this run, where it differs from the layers' own (fine-tuning). */
+export function paramGroups(state: RunState): Record<string, string> | undefined {
+  return state.config.bodyLr === undefined ? undefined : bodyGroups(state.spec, new Network(state.spec).params);
+}
+
+/** Puts params in the groups `groups` names (every thread's replica, so all apply the same multipliers). */
+export function applyGroups(net: Network, groups: Record<string, string> | undefined): void {
+  if (groups) for (const p of net.params) if (groups[p.name] !== undefined) p.group = groups[p.name];
+}
+
 /**
  * Builds the network holding the state's weights (the arrays are copied into the network, or into
  * `storage` when given: see Network).
  */
 export function networkFromState(state: RunState, kernels: Kernels = loadBestKernels(), storage?: { params?: Float32Array; grads?: Float32Array }): Network {
   const net = new Network(state.spec, { seed: state.config.seed + 2, kernels, storage });
+  applyGroups(net, paramGroups(state));
   net.params.forEach((p, i) => p.data.set(state.weights[i]));
   net.rng.setState(state.netRng);
   return net;
@@ -205,7 +220,8 @@ export async function runTraining(state: RunState, train: Dataset, hooks: RunHoo
   const { config } = state;
   const runner = await startStepRunner({
     spec: state.spec, batch: config.batch, smoothing: config.labelSmoothing,
-    optimizer: config.optimizer, hyper: { lr: config.lr, weightDecay: config.weightDecay, momentum: config.momentum ?? 0.9, groupLr: { ...config.groupLr } }, key: state.netRng,
+    optimizer: config.optimizer, hyper: { lr: config.lr, weightDecay: config.weightDecay, momentum: config.momentum ?? 0.9, groupLr: { ...config.groupLr, ...(config.bodyLr !== undefined ? { body: config.bodyLr } : {}) } }, key: state.netRng,
+    groups: paramGroups(state),
     kernels: options.kernels ?? loadBestKernels(), threads: options.threads ?? 1, parts: config.deterministicParts,
     makeNet: (kernels, storage) => networkFromState(state, kernels, storage),
   });
@@ -258,8 +274,10 @@ async function trainLoop(state: RunState, train: Dataset, hooks: RunHooks, runne
       state.stepLoss[state.step] = loss;
       state.step++;
       if (state.lookahead) {
-        if (state.step >= total) lookahead(1); // the final weights are the average
-        else if (state.step % LOOKAHEAD_EVERY === 0) lookahead(0.95 ** 5 * (state.step / total) ** 3);
+        // As airbench: the every-5-steps update also on the last step (else a run whose last step is a
+        // multiple of 5 throws its last 5 steps away), then the final weights are the average.
+        if (state.step % LOOKAHEAD_EVERY === 0) lookahead(0.95 ** 5 * (state.step / total) ** 3);
+        if (state.step >= total) lookahead(1);
       }
       state.stepInEpoch = b + 1;
       state.epochLossSum += loss * n;

@@ -41,6 +41,8 @@ export interface StepRunnerOptions {
   threads: number;
   /** Cut every batch into this many fixed parts (bit-identical for any thread count); default: one per thread. */
   parts?: number;
+  /** Param name -> optimiser group, where it differs from the layers' own (applied in every thread). */
+  groups?: Record<string, string>;
   /** Makes the network (its params and grads in `storage` when given). */
   makeNet(kernels: Kernels, storage?: { params: Float32Array; grads: Float32Array }): Network;
 }
@@ -49,7 +51,7 @@ export async function startStepRunner(o: StepRunnerOptions): Promise<StepRunner>
   if (o.threads === 1 && !o.parts) return localRunner(o);
   const pool = await ParallelSteps.start({
     spec: o.spec, batch: o.batch, threads: o.threads, parts: o.parts ?? Math.min(o.threads, o.batch), smoothing: o.smoothing,
-    optimizer: o.optimizer, key: o.key, kernels: o.kernels.name === "ts" ? "ts" : "best",
+    optimizer: o.optimizer, key: o.key, kernels: o.kernels.name === "ts" ? "ts" : "best", groups: o.groups,
   });
   try {
     const net = o.makeNet(o.kernels, pool.storage);

@@ -21,6 +21,7 @@ try {
   const { spec, weights, grads, x, labels, parts, batch, smoothing, key, sync, threads, index } = setup;
   if (setup.kernels !== "ts" && setup.kernels !== "best") throw new Error(`unknown kernels "${setup.kernels}" (expected ts or best)`);
   const net = new Network(spec, { kernels: setup.kernels === "ts" ? tsKernels : loadBestKernels(), storage: { params: weights } });
+  for (const p of net.params) if (setup.groups?.[p.name] !== undefined) p.group = setup.groups[p.name];
   const P = net.parameterCount, inputSize = net.inputSize;
   const partGrads = Array.from({ length: parts }, (_, s) => paramViews(grads.subarray(s * P, (s + 1) * P), net.params));
   const useGrads = (s: number): void => net.params.forEach((p, i) => { p.grad = partGrads[s][i]; });
