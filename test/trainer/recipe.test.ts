@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { airbench, defaultPreprocess, forwardViews, initNetwork, Network, Rng, shiftFlip, viewsOf } from "../../shared/index.ts";
 import { parseCommand } from "../../trainer/cli/args.ts";
-import { archFrom, configFrom, trainCommand } from "../../trainer/commands/train.ts";
+import { configFrom, trainCommand } from "../../trainer/commands/train.ts";
+import { RECIPES } from "../../trainer/training/recipes.ts";
 import { baseFlip, BatchMaker } from "../../trainer/training/batches.ts";
 import { learningRate } from "../../trainer/training/schedule.ts";
 import { newRunState, runTraining, type RunState, type TrainConfig } from "../../trainer/training/run.ts";
@@ -12,29 +13,30 @@ import { decodeCheckpoint, encodeCheckpoint } from "../../trainer/training/check
 import { syntheticDataset } from "./synthetic.ts";
 
 const flags = (...argv: string[]) => parseCommand(trainCommand, ["--data", "x", ...argv]).values;
+/** The config a fixed preset gives with these flags (as train does for --recipe NAME). */
+const config = (name: string, ...argv: string[]) => configFrom(flags("--recipe", name, ...argv), RECIPES[name]);
 
 describe("recipes", () => {
   it("--recipe airbench sets airbench93's hyperparameters (lr and wd per 1024 examples, decoupled)", () => {
-    const c = configFrom(flags("--recipe", "airbench"));
+    const c = config("airbench");
     expect(c).toMatchObject({ epochs: 11, batch: 1024, optimizer: "nesterov", schedule: "triangle", labelSmoothing: 0.2, momentum: 0.85, lookahead: true, whitenBiasEpochs: 3, groupLr: { norm: 64 } });
     expect(c.lr).toBeCloseTo(11.5 / (1 + 1 / 0.15), 10); // 1.5 for a batch-mean loss at batch 1024
     expect(c.weightDecay).toBeCloseTo(0.0153 / 11.5, 12);
     expect(c.augment).toEqual({ flip: true, pad: 2, flipMode: "alternate", padMode: "reflect" });
-    expect(archFrom(flags("--recipe", "airbench")).arch).toBe("airbench");
+    expect(RECIPES.airbench.arch).toBe("airbench");
   });
 
   it("each flag overrides one setting; the lr follows the batch size", () => {
-    const c = configFrom(flags("--recipe", "airbench", "--batch", "512", "--epochs", "3", "--label-smoothing", "0"));
+    const c = config("airbench", "--batch", "512", "--epochs", "3", "--label-smoothing", "0");
     expect([c.batch, c.epochs, c.labelSmoothing, c.optimizer]).toEqual([512, 3, 0, "nesterov"]);
     expect(c.lr).toBeCloseTo(0.75, 10);
-    expect(configFrom(flags("--recipe", "airbench", "--lr", "0.3")).lr).toBe(0.3);
-    expect(configFrom(flags("--recipe", "airbench", "--optimizer", "adam")).lr).toBe(1e-3);
-    expect(archFrom(flags("--recipe", "airbench", "--arch", "seed-cnn")).arch).toBe("seed-cnn");
+    expect(config("airbench", "--lr", "0.3").lr).toBe(0.3);
+    expect(config("airbench", "--optimizer", "adam").lr).toBe(1e-3);
   });
 
   it("the original recipe is the original design's", () => {
-    expect(configFrom(flags("--recipe", "original"))).toMatchObject({ epochs: 10, batch: 100, optimizer: "adam", lr: 1e-3, schedule: "none", labelSmoothing: 0 });
-    expect(archFrom(flags("--recipe", "original"))).toEqual({ arch: "seed-cnn", dropout: 0.5 });
+    expect(config("original")).toMatchObject({ epochs: 10, batch: 100, optimizer: "adam", lr: 1e-3, schedule: "none", labelSmoothing: 0 });
+    expect([RECIPES.original.arch, RECIPES.original.dropout]).toEqual(["seed-cnn", 0.5]);
   });
 });
 
@@ -128,7 +130,7 @@ describe("a short airbench run on the synthetic set", () => {
     return { ...ds, size: [16, 16] as [number, number], images };
   };
   const base = (): TrainConfig => ({
-    ...configFrom(flags("--recipe", "airbench")), epochs: 4, batch: 16, lr: (11.5 / (1 + 1 / 0.15)) * (16 / 1024) * 4, seed: 3,
+    ...config("airbench"), epochs: 4, batch: 16, lr: (11.5 / (1 + 1 / 0.15)) * (16 / 1024) * 4, seed: 3,
   });
   const start = (cfg: TrainConfig, ds: ReturnType<typeof upscale>) => {
     const idx = Int32Array.from({ length: ds.count }, (_, i) => i);
