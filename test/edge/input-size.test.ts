@@ -23,7 +23,7 @@ describe("a 64x64 model in the Worker", () => {
     const res = await classify(app, JPEG, { "Content-Type": "image/jpeg" });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Classified;
-    const rgb = resizeToModel(await decodeImage(JPEG, readImageHeader(JPEG)!), preprocess);
+    const rgb = resizeToModel(await decodeImage(JPEG, readImageHeader(JPEG)!, preprocess.size), preprocess);
     expect(rgb.length).toBe(64 * 64 * 3);
     const loaded = loadNetwork(bytes).net;
     const expected = rankPredictions(forwardViews(loaded, 1, () => rgb, preprocess, "flip"), LABELS);
