@@ -5,7 +5,9 @@
 //   w'[f] = w[f] * s[f],  b'[f] = (b[f] - mean[f]) * s[f] + beta[f],  s = 1/sqrt(var + eps) > 0.
 // A max pool in between commutes with the per-channel map because s > 0 (the map is increasing).
 
-import { resolveSpec, type ArchSpec, type LayerSpec } from "./spec.ts";
+import type { Kernels } from "./kernels/kernels.ts";
+import { Network } from "./network.ts";
+import { hasBatchnorm, resolveSpec, type ArchSpec, type LayerSpec } from "./spec.ts";
 
 export type NamedTensors = Map<string, Float32Array>;
 
@@ -63,4 +65,13 @@ export function foldBatchnorm(spec: ArchSpec, tensors: NamedTensors): { spec: Ar
 function spec_of(l: ReturnType<typeof resolveSpec>[number]): LayerSpec {
   const { name: _n, inShape: _i, outShape: _o, ...rest } = l;
   return rest as LayerSpec;
+}
+
+/** The inference form of a trained network (itself when it has no batchnorm), on `kernels`. */
+export function inferenceNetwork(net: Network, options: { kernels?: Kernels; seed?: number } = {}): Network {
+  if (!hasBatchnorm(net.spec)) return net;
+  const folded = foldBatchnorm(net.spec, new Map(net.params.map((p) => [p.name, p.data])));
+  const out = new Network(folded.spec, options);
+  for (const p of out.params) p.data.set(folded.tensors.get(p.name)!);
+  return out;
 }

@@ -11,8 +11,8 @@ import { F16_MAX, f16Table, f32ToF16 } from "./f16.ts";
 import type { Kernels } from "./kernels/kernels.ts";
 import { Network } from "./network.ts";
 import type { PreprocessSpec } from "./preprocess.ts";
-import { hasBatchnorm, resolveSpec, SpecError, type ArchSpec } from "./spec.ts";
-import { foldBatchnorm } from "./fold-batchnorm.ts";
+import { resolveSpec, SpecError, type ArchSpec } from "./spec.ts";
+import { inferenceNetwork } from "./fold-batchnorm.ts";
 import { firstNonFinite } from "./train-step.ts";
 
 export const MODEL_MAGIC = "ECNN";
@@ -217,11 +217,7 @@ export function decodeModel(bytes: Uint8Array | ArrayBuffer): LoadedModel {
 export function loadNetwork(bytes: Uint8Array | ArrayBuffer, options: { kernels?: Kernels; seed?: number; fold?: boolean } = {}): LoadedNetwork {
   const { model, net } = decode(bytes, options);
   model.tensors.forEach((t, i) => net.params[i].data.set(t.data));
-  if (options.fold === false || !hasBatchnorm(model.spec)) return { ...model, net };
-  const folded = foldBatchnorm(model.spec, new Map(model.tensors.map((t) => [t.name, t.data])));
-  const inference = new Network(folded.spec, options);
-  for (const p of inference.params) p.data.set(folded.tensors.get(p.name)!);
-  return { ...model, net: inference };
+  return { ...model, net: options.fold === false ? net : inferenceNetwork(net, options) };
 }
 
 function decode(input: Uint8Array | ArrayBuffer, options: { kernels?: Kernels; seed?: number } = {}): { model: LoadedModel; net: Network } {

@@ -14,12 +14,10 @@ const ROOT = path.join(import.meta.dirname, "..");
 
 const entry = (arch: string): string => `
 import kernelsModule from "./kernels.wasm";
-import { ARCHITECTURES, bestKernels, foldBatchnorm, initNetwork, Network, Rng } from ${JSON.stringify(path.join(ROOT, "shared/index.ts"))};
-const trained = new Network(ARCHITECTURES[${JSON.stringify(arch)}](10));
+import { ARCHITECTURES, bestKernels, inferenceNetwork, initNetwork, Network, Rng } from ${JSON.stringify(path.join(ROOT, "shared/index.ts"))};
+const trained = new Network(ARCHITECTURES[${JSON.stringify(arch)}](10), { kernels: bestKernels(kernelsModule) });
 initNetwork(trained, 1);
-const folded = foldBatchnorm(trained.spec, new Map(trained.params.map((p) => [p.name, p.data])));
-const net = new Network(folded.spec, { kernels: bestKernels(kernelsModule) });
-for (const p of net.params) p.data.set(folded.tensors.get(p.name));
+const net = inferenceNetwork(trained, { kernels: bestKernels(kernelsModule) });
 net.freeze();
 const rng = new Rng(2), x = new Float32Array(net.inputSize).map(() => rng.uniform());
 export default {

@@ -23,7 +23,7 @@ import { airbench, initNetwork, Network, Rng, seedCnn, specMacs, tsKernels, type
 import { loadWasmKernels } from "./kernels-node.ts";
 import { benchWorkerdForward } from "./bench-workerd.ts";
 import { exportOnnx } from "./onnx-export.ts";
-import { foldBatchnorm } from "../shared/fold-batchnorm.ts";
+import { inferenceNetwork } from "../shared/fold-batchnorm.ts";
 import { startStepRunner } from "./training/step-runner.ts";
 
 type Measure = "train100" | "train1024" | "forward1" | "forward100";
@@ -145,11 +145,7 @@ async function benchTraining(arch: Arch, kernels: Kernels, threadCounts: number[
  */
 function inferenceNet(arch: Arch, kernels: Kernels): { net: Network; x100: Float32Array; x1: Float32Array } {
   const { net, x100, x1 } = setup(arch, kernels);
-  if (!arch.spec.layers.some((l) => l.type === "batchnorm")) return { net, x100, x1 };
-  const folded = foldBatchnorm(net.spec, new Map(net.params.map((p) => [p.name, p.data])));
-  const inference = new Network(folded.spec, { kernels });
-  for (const p of inference.params) p.data.set(folded.tensors.get(p.name)!);
-  return { net: inference, x100, x1 };
+  return { net: inferenceNetwork(net, { kernels }), x100, x1 };
 }
 
 async function benchOurs(arch: Arch, kernels: Kernels, quick: boolean): Promise<Figure[]> {

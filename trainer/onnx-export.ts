@@ -11,9 +11,9 @@
 // batchnorm is exported in its inference form (batchnorm and the logit scale folded into the weights),
 // the same form the Worker runs.
 
-import { foldBatchnorm } from "../shared/fold-batchnorm.ts";
-import { Network } from "../shared/network.ts";
-import { hasBatchnorm, resolveSpec, type Shape } from "../shared/spec.ts";
+import { inferenceNetwork } from "../shared/fold-batchnorm.ts";
+import type { Network } from "../shared/network.ts";
+import { resolveSpec, type Shape } from "../shared/spec.ts";
 import { ProtoWriter } from "./protobuf-writer.ts";
 
 export const ONNX_IR_VERSION = 8;
@@ -57,7 +57,7 @@ export interface OnnxExportOptions {
  */
 export function exportOnnx(trained: Network, options: OnnxExportOptions = {}): Uint8Array {
   const { labels } = options;
-  const net = hasBatchnorm(trained.spec) ? foldedNetwork(trained) : trained;
+  const net = inferenceNetwork(trained);
   if (labels && labels.length !== net.classes) {
     throw new Error(`got ${labels.length} labels for a network with ${net.classes} classes`);
   }
@@ -168,14 +168,6 @@ export function exportOnnx(trained: Network, options: OnnxExportOptions = {}): U
     model.message(14, (e) => e.string(1, key).string(2, value)); // metadata_props: StringStringEntryProto {key, value}
   }
   return model.finish();
-}
-
-/** The inference form of a network with batchnorm (fold-batchnorm.ts), on the TS kernels. */
-function foldedNetwork(net: Network): Network {
-  const folded = foldBatchnorm(net.spec, new Map(net.params.map((p) => [p.name, p.data])));
-  const out = new Network(folded.spec);
-  for (const p of out.params) p.data.set(folded.tensors.get(p.name)!);
-  return out;
 }
 
 /** GraphProto. */

@@ -7,8 +7,6 @@
 import { pixelsToTensor, type PreprocessSpec } from "../../shared/preprocess.ts";
 import type { Rng } from "../../shared/rng.ts";
 import { shiftFlip } from "../../shared/views.ts";
-
-export { shiftFlip };
 import type { Dataset } from "../dataset/dataset.ts";
 
 export interface Augmentation {
