@@ -9,7 +9,7 @@ import { isCifar10, loadCifar10 } from "../dataset/cifar10.ts";
 import type { Dataset } from "../dataset/dataset.ts";
 import { DatasetError } from "../dataset/errors.ts";
 import { formatSkipped, loadImageFolder } from "../dataset/image-folder.ts";
-import { splitPerClassFraction, splitValCount, splitValFraction, splitValPerClass, type Split } from "../dataset/splits.ts";
+import { keepPerClass, splitPerClassFraction, splitValCount, splitValFraction, splitValPerClass, type Split } from "../dataset/splits.ts";
 import type { Progress } from "../cli/progress.ts";
 
 export type LabelsFrom = "folder" | "prefix";
@@ -29,6 +29,8 @@ export interface SplitSpec {
   valPerClass?: number;
   /** Folders only: a per-class test hold-out taken before the validation split. */
   testFraction?: number;
+  /** Only this many training examples of every class (after the hold-outs); the rest are not used. */
+  trainPerClass?: number;
 }
 
 export async function resolveData(path: string, labelsFrom: LabelsFrom = "folder"): Promise<DataRef> {
@@ -83,8 +85,13 @@ export function makeSplits(pool: Dataset, spec: SplitSpec): { train: Int32Array;
   if (spec.valPerClass) s = splitValPerClass(view, spec.valPerClass, spec.seed);
   else if (spec.valFraction) s = splitValFraction(view, spec.valFraction, spec.seed);
   else if (spec.val) s = splitValCount(view, spec.val, spec.seed);
-  const train = s ? Int32Array.from(s.train, (k) => rest[k]) : rest;
+  let train = s ? Int32Array.from(s.train, (k) => rest[k]) : rest;
   const val = s ? Int32Array.from(s.val, (k) => rest[k]) : new Int32Array(0);
+  if (spec.trainPerClass) {
+    const pick = train;
+    const kept = keepPerClass({ classes: pool.classes, count: pick.length, labels: Uint8Array.from(pick, (i) => pool.labels[i]) }, spec.trainPerClass, spec.seed + 2000);
+    train = Int32Array.from(kept, (k) => pick[k]);
+  }
   return { train, val, test };
 }
 

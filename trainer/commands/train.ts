@@ -63,6 +63,7 @@ export const trainCommand: CommandSpec = {
     "val-fraction": { type: "number", min: 0, max: 0.9, help: "hold out this fraction for validation (default 0.1 for folders)" },
     "val-per-class": { type: "int", min: 1, help: "hold out K examples of every class for validation" },
     "test-fraction": { type: "number", min: 0, max: 0.9, help: "folders: hold out this fraction of every class as a test set, never trained or validated on (recipes auto and fast: 0.2 when every class has 20 or more images; 0 for none)" },
+    "train-per-class": { type: "int", min: 1, help: "folders: train on only N random images of every class (after the test and validation hold-outs), e.g. to measure what a smaller folder gives on the same test photos" },
     "labels-from": { type: "string", choices: ["folder", "prefix"], default: "folder", help: "folder: one sub-folder per class; prefix: cat.123.jpg" },
     report: { type: "string", arg: "DIR", help: "report folder (default: runs/<name>)" },
     checkpoint: { type: "string", arg: "DIR", help: "checkpoint folder (default: checkpoints/<name>)" },
@@ -212,6 +213,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     const data = await resolveData(values.data as string, values["labels-from"] as LabelsFrom);
     const held = ["val", "val-fraction", "val-per-class"].filter((k) => values[k] !== undefined);
     if (held.length > 1) throw new UsageError(`edge-cnn train: use only one of --val, --val-fraction, --val-per-class (got ${held.map((k) => `--${k}`).join(", ")})`);
+    if (data.kind === "cifar10" && values["train-per-class"]) throw new UsageError("edge-cnn train: --train-per-class is for image folders");
     if (data.kind === "cifar10" && values["test-fraction"]) throw new UsageError("edge-cnn train: --test-fraction is for image folders; CIFAR-10 has its own test batch");
     if (data.kind === "cifar10" && values["input-size"] !== 32) throw new UsageError(`edge-cnn train: --input-size is for image folders; CIFAR-10's images are 32x32 (got --input-size ${values["input-size"]})`);
     base = baseFrom(values, "train");
@@ -221,6 +223,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
       ...(values["val-fraction"] ? { valFraction: values["val-fraction"] as number } : {}),
       ...(values["val-per-class"] ? { valPerClass: values["val-per-class"] as number } : {}),
       ...(values["test-fraction"] ? { testFraction: values["test-fraction"] as number } : {}),
+      ...(values["train-per-class"] ? { trainPerClass: values["train-per-class"] as number } : {}),
     };
     if (held.length === 0) {
       if (data.kind === "cifar10") split.val = 1000;

@@ -55,6 +55,22 @@ export function splitPerClassFraction(ds: Labelled, fraction: number, seed: numb
   return stratified(byClass, (n) => Math.round(fraction * n), seed);
 }
 
+/**
+ * `--train-per-class N`: N random examples of every class kept (the rest dropped), for measuring what a
+ * smaller folder would give against the same test and validation photos.
+ */
+export function keepPerClass(ds: Labelled, n: number, seed: number): Uint32Array {
+  if (!Number.isInteger(n) || n < 1) throw new DatasetError(`--train-per-class must be a whole number >= 1, got ${n}`);
+  const byClass = indicesByClass(ds);
+  byClass.forEach((idx, c) => {
+    if (idx.length < n) throw new DatasetError(`class "${ds.classes[c]}" has only ${idx.length} training example${idx.length === 1 ? "" : "s"} after the hold-outs; --train-per-class ${n} needs at least ${n}`);
+  });
+  const rng = new Rng(seed);
+  const kept: number[] = [];
+  for (const idx of byClass) { rng.shuffle(idx); kept.push(...idx.slice(0, n)); }
+  return Uint32Array.from(kept).sort();
+}
+
 /** One Rng walks the classes in label order, so the whole split depends only on the seed. */
 function stratified(byClass: number[][], held: (n: number) => number, seed: number): Split {
   const rng = new Rng(seed);
