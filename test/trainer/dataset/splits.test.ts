@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { subset, type Dataset } from "../../../trainer/dataset/dataset.ts";
+import { makeSplits } from "../../../trainer/commands/data-source.ts";
 import { splitPerClassFraction, splitValCount, splitValFraction, splitValPerClass, type Split } from "../../../trainer/dataset/splits.ts";
 
 /** A dataset with the given number of examples per class, interleaved; example i's pixels all equal i % 256. */
@@ -94,5 +95,23 @@ describe("splitPerClassFraction (a per-class test hold-out)", () => {
     expect(() => splitPerClassFraction(dataset([10, 1]), 0.5, 1)).toThrow(
       'class "class1" has 1 example; holding out 50 % per class needs at least 2 (1 or more held out, 1 or more to train)');
     expect(() => splitPerClassFraction(ds, 0, 1)).toThrow("the per-class hold-out fraction must be between 0 and 1 (exclusive), got 0");
+  });
+});
+
+describe("--train-per-class (makeSplits with trainPerClass)", () => {
+  it("keeps N training examples of every class; test and validation are the same photos as without it", () => {
+    const ds = dataset([40, 25, 30]);
+    const spec = { seed: 3, testFraction: 0.2, valPerClass: 2 };
+    const full = makeSplits(ds, spec), small = makeSplits(ds, { ...spec, trainPerClass: 5 });
+    expect([...small.test]).toEqual([...full.test]);
+    expect([...small.val]).toEqual([...full.val]);
+    expect(perClass(ds, Uint32Array.from(small.train))).toEqual([5, 5, 5]);
+    for (const i of small.train) expect(full.train).toContain(i);
+    expect([...makeSplits(ds, { ...spec, trainPerClass: 5 }).train]).toEqual([...small.train]);
+  });
+  it("a class with fewer training examples than asked is named", () => {
+    // class1: 25 - 5 test - 2 val = 18 left to train.
+    expect(() => makeSplits(dataset([40, 25, 30]), { seed: 3, testFraction: 0.2, valPerClass: 2, trainPerClass: 19 }))
+      .toThrow('class "class1" has only 18 training examples after the hold-outs; --train-per-class 19 needs at least 19');
   });
 });
