@@ -101,6 +101,8 @@ export interface Kernels {
 
   /** y = gelu(x) = x * Phi(x) (the exact, erf-based GELU) for i < len; x and y may be the same array. */
   geluForward(x: Float32Array, y: Float32Array, len: number): void;
+  /** geluForward for inference: may trade relative precision in the negative tail for speed (absolute error < 1e-6 x max(1, |x|)). */
+  geluForwardFast(x: Float32Array, y: Float32Array, len: number): void;
 
   /** dx = dy * gelu'(x) = dy * (Phi(x) + x * phi(x)) for i < len. */
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, len: number): void;

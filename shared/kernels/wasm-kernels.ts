@@ -39,6 +39,7 @@ interface Exports {
   batchnormApply(x: number, y: number, n: number, C: number, HW: number, mean: number, invstd: number, bias: number): void;
   batchnormBackward(x: number, dy: number, dx: number, dbias: number, n: number, C: number, HW: number, mean: number, invstd: number): void;
   geluForward(x: number, y: number, len: number): void;
+  geluForwardFast(x: number, y: number, len: number): void;
   geluBackward(x: number, dy: number, dx: number, len: number): void;
 }
 
@@ -264,6 +265,15 @@ export function createWasmKernels(module: WebAssembly.Module): Kernels {
       const p = put(x, 0, len);
       go();
       ex.geluForward(p, p, len);
+      refresh();
+      get(p, y, 0, len);
+    },
+
+    geluForwardFast(x, y, len) {
+      begin();
+      const p = put(x, 0, len);
+      go();
+      ex.geluForwardFast(p, p, len);
       refresh();
       get(p, y, 0, len);
     },

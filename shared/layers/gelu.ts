@@ -11,8 +11,11 @@ export class GeluLayer implements Layer {
 
   resize(): void {}
 
-  forward(x: Float32Array, y: Float32Array, n: number, { kernels }: ForwardContext): void {
-    kernels.geluForward(x, y, n * this.inShape[0] * this.inShape[1] * this.inShape[2]);
+  forward(x: Float32Array, y: Float32Array, n: number, { kernels, train }: ForwardContext): void {
+    // Inference takes the faster form (same values within 1e-6); training the one precise in the tail.
+    const len = n * this.inShape[0] * this.inShape[1] * this.inShape[2];
+    if (train) kernels.geluForward(x, y, len);
+    else kernels.geluForwardFast(x, y, len);
   }
 
   backward(x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, kernels: Kernels): void {

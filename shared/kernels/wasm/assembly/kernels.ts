@@ -31,4 +31,4 @@ export { affineForward, affineBackward } from "./affine";
 export { maxpoolForward, maxpoolBackward } from "./pooling";
 export { dropoutForward, dropoutBackward, reluForward, reluBackward } from "./elementwise";
 export { batchnormStats, batchnormApply, batchnormBackward } from "./normalization";
-export { geluForward, geluBackward } from "./activation";
+export { geluForward, geluForwardFast, geluBackward } from "./activation";

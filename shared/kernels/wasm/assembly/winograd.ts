@@ -5,7 +5,8 @@
 // Channels are the vector lanes of the transforms (the image is first copied to a zero-bordered
 // channels-last buffer Q [Hq][Wq][Cp]), so V and M have channels/filters contiguous per tile.
 
-import { alloc, imin, roundUp, sumFloats } from "./memory";
+import { alloc, blockOf, imin, roundUp, sumFloats } from "./memory";
+import { KC, MR, macro, packA, packB } from "./gemm";
 
 /** Channels padded to a multiple of 4 (vector lanes) and filters to a multiple of 8 (B panels). */
 // @ts-ignore: decorator
@@ -169,24 +170,24 @@ function wgWeightsRows(w: usize, F: i32, C: i32, Fp: i32, Cp: i32, U: usize): vo
 }
 
 /**
- * C tile [4 x 8] = A rows (a, a + lda, ...; kc consecutive floats each) * B [kc x 8] (row p of 8 floats
- * at b + p * bStep); C overwritten.
+ * C tile [4 x 8] = Ap [kc][4] (an A panel, packed) * B [kc x 8] (row p of 8 floats at b + p * bStep);
+ * C overwritten. The products' micro-kernel: A contiguous, as in gemm.ts (reading A from four rows of
+ * V instead ran at half the speed).
  */
 // @ts-ignore: decorator
-@inline function kernel4x8rows(kc: i32, a: usize, lda: usize, b: usize, bStep: usize, c: usize, ldc: usize): void {
-  const a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+@inline function kernel4x8packed(kc: i32, a: usize, b: usize, bStep: usize, c: usize, ldc: usize): void {
   let x00 = f32x4.splat(0), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
-  for (let p: usize = 0; p < (<usize>kc << 2); p += 4) {
+  for (let p = 0; p < kc; p++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let s = v128.load32_splat(a + p);
+    let s = v128.load32_splat(a);
     x00 = f32x4.add(x00, f32x4.mul(s, b0)); x01 = f32x4.add(x01, f32x4.mul(s, b1));
-    s = v128.load32_splat(a1 + p);
+    s = v128.load32_splat(a, 4);
     x10 = f32x4.add(x10, f32x4.mul(s, b0)); x11 = f32x4.add(x11, f32x4.mul(s, b1));
-    s = v128.load32_splat(a2 + p);
+    s = v128.load32_splat(a, 8);
     x20 = f32x4.add(x20, f32x4.mul(s, b0)); x21 = f32x4.add(x21, f32x4.mul(s, b1));
-    s = v128.load32_splat(a3 + p);
+    s = v128.load32_splat(a, 12);
     x30 = f32x4.add(x30, f32x4.mul(s, b0)); x31 = f32x4.add(x31, f32x4.mul(s, b1));
-    b += bStep;
+    a += 16; b += bStep;
   }
   const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
   v128.store(c, x00); v128.store(c, x01, 16);
@@ -195,16 +196,23 @@ function wgWeightsRows(w: usize, F: i32, C: i32, Fp: i32, Cp: i32, U: usize): vo
   v128.store(c3, x30); v128.store(c3, x31, 16);
 }
 
-/** M_xi [T x Fp] = V_xi [T x Cp] * U_xi [Cp x Fp] for all 16 xi (T a multiple of 4, Fp of 8; V and M hold Tp rows per xi). */
-function wgProducts(V: usize, U: usize, M: usize, T: i32, Tp: i32, Cp: i32, Fp: i32): void {
+/**
+ * M_xi [T x Fp] = V_xi [T x Cp] * U_xi [Cp x Fp] for all 16 xi (T a multiple of 4, Fp of 8; V and M
+ * hold Tp rows per xi). Each V_xi is first packed into A panels [T/4][Cp][4] at ap (Tp x Cp floats;
+ * one pass over V, next to Fp/8 passes of the product).
+ */
+function wgProducts(V: usize, U: usize, M: usize, T: i32, Tp: i32, Cp: i32, Fp: i32, ap: usize): void {
   const vStride = xiStride(Tp * Cp), uStride = xiStride(Cp * Fp), mStride = xiStride(Tp * Fp);
-  const lda = <usize>Cp << 2, ldc = <usize>Fp << 2;
+  const ldc = <usize>Fp << 2, panel = <usize>(Cp * MR) << 2;
   for (let xi = 0; xi < 16; xi++) {
     const v = V + <usize>xi * vStride, u = U + <usize>xi * uStride, m = M + <usize>xi * mStride;
+    packA(T, Cp, v, Cp, 1, ap, panel);
     for (let fb = 0; fb < Fp; fb += 8) {
       const b = u + <usize>(fb * Cp << 2);
+      let a = ap;
       for (let tb = 0; tb < T; tb += 4) {
-        kernel4x8rows(Cp, v + <usize>tb * lda, lda, b, 32, m + (<usize>(tb * Fp + fb) << 2), ldc);
+        kernel4x8packed(Cp, a, b, 32, m + (<usize>(tb * Fp + fb) << 2), ldc);
+        a += panel;
       }
     }
   }
@@ -298,7 +306,7 @@ export function convForwardWinograd(
   memory.fill(Q, 0, qBytes);
   const chunk = wgChunk(tpi, Cp, Fp, n);
   const Tp = roundUp(chunk * tpi, 4);
-  const V = alloc(16 * xiStride(Tp * Cp)), M = alloc(16 * xiStride(Tp * Fp));
+  const V = alloc(16 * xiStride(Tp * Cp)), M = alloc(16 * xiStride(Tp * Fp)), ap = alloc(<usize>(Tp * Cp) << 2);
   const vStride = xiStride(Tp * Cp);
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const cn = imin(chunk, n - i0);
@@ -308,7 +316,7 @@ export function convForwardWinograd(
     }
     // Rows of V past the chunk's last tile hold whatever was there: each row of M depends only on its
     // own row of V, and those rows of M are never read.
-    wgProducts(V, U, M, roundUp(cn * tpi, 4), Tp, Cp, Fp);
+    wgProducts(V, U, M, roundUp(cn * tpi, 4), Tp, Cp, Fp, ap);
     for (let i = 0; i < cn; i++) {
       wgOutput(M, Tp, Fp, i * tpi, tilesY, tilesX, bias, y + <usize>((i0 + i) * F * OH * OW << 2), F, OH, OW);
     }
@@ -320,36 +328,6 @@ export function convForwardWinograd(
 //   dU_xi [F x C] = sum over tiles of dM_xi^T V_xi, and dW = G^T dU G per filter and channel;
 //   dV_xi [T x C] = dM_xi U_xi^T, and dX = sum over tiles of B dV B^T (tiles overlap by 2 pixels).
 // Both products have the same size as the forward one.
-
-/**
- * C tile [4 x 8] (+)= sum_p A(., p) B(p, .) with column p of A the 4 floats at a + p * aStep and row p
- * of B the 8 floats at b + p * bStep.
- */
-// @ts-ignore: decorator
-@inline function kernel4x8cols(kc: i32, a: usize, aStep: usize, b: usize, bStep: usize, c: usize, ldc: usize, acc: bool): void {
-  const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-  const z = f32x4.splat(0);
-  let x00 = acc ? v128.load(c) : z, x01 = acc ? v128.load(c, 16) : z;
-  let x10 = acc ? v128.load(c1) : z, x11 = acc ? v128.load(c1, 16) : z;
-  let x20 = acc ? v128.load(c2) : z, x21 = acc ? v128.load(c2, 16) : z;
-  let x30 = acc ? v128.load(c3) : z, x31 = acc ? v128.load(c3, 16) : z;
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let s = v128.load32_splat(a);
-    x00 = f32x4.add(x00, f32x4.mul(s, b0)); x01 = f32x4.add(x01, f32x4.mul(s, b1));
-    s = v128.load32_splat(a, 4);
-    x10 = f32x4.add(x10, f32x4.mul(s, b0)); x11 = f32x4.add(x11, f32x4.mul(s, b1));
-    s = v128.load32_splat(a, 8);
-    x20 = f32x4.add(x20, f32x4.mul(s, b0)); x21 = f32x4.add(x21, f32x4.mul(s, b1));
-    s = v128.load32_splat(a, 12);
-    x30 = f32x4.add(x30, f32x4.mul(s, b0)); x31 = f32x4.add(x31, f32x4.mul(s, b1));
-    a += aStep; b += bStep;
-  }
-  v128.store(c, x00); v128.store(c, x01, 16);
-  v128.store(c1, x10); v128.store(c1, x11, 16);
-  v128.store(c2, x20); v128.store(c2, x21, 16);
-  v128.store(c3, x30); v128.store(c3, x31, 16);
-}
 
 /** dM[xi][t0 + t][f] = (A dY_t A^T)_xi for one image's tiles; DY is its output gradient channels-last [2*tilesY][2*tilesX][Fp]. */
 function wgGradOutput(DY: usize, tilesY: i32, tilesX: i32, Fp: i32, DM: usize, t0: i32, mStride: usize): void {
@@ -511,7 +489,12 @@ export function convBackwardWinograd(x: usize, w: usize, dy: usize, dw: usize, d
   const Tp = roundUp(chunk * tpi, 4);
   const vStride = xiStride(Tp * Cp), mStride = xiStride(Tp * Fp);
   const V = alloc(16 * vStride), DM = alloc(16 * mStride), DV = dx ? alloc(16 * vStride) : 0;
-  const ldU = <usize>Cp << 2, ldM = <usize>Fp << 2;
+  const ldU = <usize>Cp << 2;
+  // Packing buffers: dM^T and V blocks for dU, dM row panels for dV.
+  const kb = blockOf(Tp, KC), aStride = <usize>(MR * kb) << 2;
+  const ap = alloc(<usize>(Fp * kb) << 2), bp = alloc(<usize>(Cp * kb) << 2);
+  const apV = dx ? alloc(<usize>(Tp * Fp) << 2) : 0;
+  memory.fill(DU, 0, 16 * uStride);
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const cn = imin(chunk, n - i0), T = cn * tpi;
     for (let i = 0; i < cn; i++) {
@@ -520,20 +503,26 @@ export function convBackwardWinograd(x: usize, w: usize, dy: usize, dw: usize, d
       toChannelsLast(dy + (<usize>((i0 + i) * F * L) << 2), F, OH, OW, 0, DY, 2 * tilesX, Fp);
       wgGradOutput(DY, tilesY, tilesX, Fp, DM, i * tpi, mStride);
     }
+    // Both products read packed panels (gemm.ts's packA / packB), as the forward one does.
+    const T4 = roundUp(T, 4);
     for (let xi = 0; xi < 16; xi++) {
       const v = V + <usize>xi * vStride, m = DM + <usize>xi * mStride, du = DU + <usize>xi * uStride;
-      // dU_xi [Fp x Cp] (+)= dM_xi^T [Fp x T] V_xi [T x Cp]
-      for (let fb = 0; fb < Fp; fb += 4) {
-        for (let cb = 0; cb < Cp; cb += 8) {
-          kernel4x8cols(T, m + (<usize>fb << 2), ldM, v + (<usize>cb << 2), ldU, du + (<usize>(fb * Cp + cb) << 2), ldU, i0 > 0);
-        }
+      // dU_xi [Fp x Cp] += dM_xi^T [Fp x T] V_xi [T x Cp], in blocks of at most KC tiles.
+      for (let pc = 0; pc < T; pc += kb) {
+        const kc = imin(kb, T - pc);
+        packA(Fp, kc, m + (<usize>(pc * Fp) << 2), 1, Fp, ap, aStride);
+        packB(kc, Cp, v + (<usize>(pc * Cp) << 2), Cp, 1, bp);
+        macro(Fp, Cp, kc, ap, aStride, bp, du, Cp);
       }
       if (dx) {
         // dV_xi [T x Cp] = dM_xi [T x Fp] U_xi [Fp x Cp] (rows past T are computed and never read)
         const u = U + <usize>xi * uStride, dv = DV + <usize>xi * vStride;
+        packA(T4, Fp, m, Fp, 1, apV, <usize>(Fp * MR) << 2);
         for (let cb = 0; cb < Cp; cb += 8) {
+          let a = apV;
           for (let tb = 0; tb < T; tb += 4) {
-            kernel4x8rows(Fp, m + <usize>tb * ldM, ldM, u + (<usize>cb << 2), ldU, dv + (<usize>(tb * Cp + cb) << 2), ldU);
+            kernel4x8packed(Fp, a, u + (<usize>cb << 2), ldU, dv + (<usize>(tb * Cp + cb) << 2), ldU);
+            a += <usize>(Fp * MR) << 2;
           }
         }
       }
