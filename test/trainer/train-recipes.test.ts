@@ -2,8 +2,10 @@
 // printed and stored, a test split, the weight type chosen against f32), flags replacing choices,
 // --input-size at 32/64/96 through the decode cache, the model file and ONNX export, and crossval.
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeModel, loadNetwork } from "../../shared/model-file.ts";
@@ -12,6 +14,8 @@ import { chooseRecipe, chooseTestFraction } from "../../trainer/training/auto-re
 import { RECIPES } from "../../trainer/training/recipes.ts";
 import { removeTempDirs, tempDir } from "./dataset/helpers.ts";
 import { cli, makeColourFolder } from "./cli-helpers.ts";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
 let root = "", photos = "";
 const COLOURS: Record<string, [number, number, number]> = { red: [150, 20, 20], green: [20, 150, 20], blue: [20, 20, 150] };
@@ -91,8 +95,10 @@ describe("train --data DIR with no other flags", () => {
     expect(r.code).toBe(0);
     const lines = r.err.split(/[\r\n]+/).filter((l) => l.startsWith("choice: "));
     const settings = lines.map((l) => l.split(" ")[1]);
-    expect(settings).toEqual(["test-fraction", "recipe", "batch", "lr", "augment", "keep", "whiten-bias-epochs", "dtype"]);
+    expect(settings).toEqual(["test-fraction", "recipe", "batch", "lr", "augment", "keep", "whiten-bias-epochs", "arch", "from", "dtype"]);
     expect(new Set(settings).size).toBe(settings.length); // once each
+    // A folder fine-tunes the shipped CIFAR-10 model by default, and says why.
+    expect(r.err).toMatch(/choice: from cifar10.bin \(image folder: fine-tuning the shipped CIFAR-10 model beat training from scratch on every folder measured \(docs\/training.md\); --from none trains from scratch; 26 body tensors from cifar10/);
     expect(r.err).toMatch(/choice: test-fraction 0.2 \(20 % of every class held out/);
     expect(r.err).toMatch(/choice: batch 16 \(54 training images/); // 75 - 15 test - 6 validation (10 % of 60)
     expect(r.err).toMatch(/auto: 3 classes, 54 training \/ 6 validation images \/ 15 test images held out; 2 epochs/);
@@ -102,6 +108,8 @@ describe("train --data DIR with no other flags", () => {
     expect(model.spec.name).toBe("airbench");
     const prov = model.meta.provenance;
     expect(prov.recipe).toBe("auto");
+    expect(prov.base_file).toBe("cifar10.bin");
+    expect(prov.base_sha256).toBe(createHash("sha256").update(readFileSync(join(REPO, "models/cifar10.bin"))).digest("hex"));
     const stored = JSON.parse(prov.choices as string) as string[];
     expect(stored).toHaveLength(lines.length);
     expect(stored.map((c) => `choice: ${c}`)).toEqual(lines);
@@ -118,11 +126,21 @@ describe("train --data DIR with no other flags", () => {
     expect(JSON.parse(r.out).metrics.test_accuracy).toBe(m.test_accuracy);
   });
 
+  it("--from none trains from scratch: no base, no from/arch choice; --arch does too", async () => {
+    for (const flag of [["--from", "none"], ["--arch", "airbench-small"]]) {
+      const r = await cli("train", "--data", photos, "--epochs", "1", "--test-fraction", "0", "--dtype", "f32", "--threads", "1", ...flag, "--out", "models/scratch.bin");
+      expect(r.code, r.err).toBe(0);
+      const settings = r.err.split(/[\r\n]+/).filter((l) => l.startsWith("choice: ")).map((l) => l.split(" ")[1]);
+      expect(settings, flag.join(" ")).toEqual(["recipe", "batch", "lr", "augment", "keep", "whiten-bias-epochs"]);
+      expect(readModel("models/scratch.bin").meta.provenance.base_file, flag.join(" ")).toBeUndefined();
+    }
+  });
+
   it("flags replace choices: --test-fraction 0, --batch, --keep, --dtype are used and not printed as choices", async () => {
     const r = await cli("train", "--data", photos, "--epochs", "1", "--batch", "20", "--keep", "best", "--test-fraction", "0", "--dtype", "f16", "--threads", "1", "--out", "models/flags.bin");
     expect(r.code).toBe(0);
     const settings = r.err.split(/[\r\n]+/).filter((l) => l.startsWith("choice: ")).map((l) => l.split(" ")[1]);
-    expect(settings).toEqual(["recipe", "lr", "augment", "whiten-bias-epochs"]);
+    expect(settings).toEqual(["recipe", "lr", "augment", "whiten-bias-epochs", "arch", "from"]);
     expect(r.err).toMatch(/flags: 3 classes, 67 training \/ 8 validation images; 1 epoch of 4 steps \(batch 20/);
     const model = readModel("models/flags.bin");
     expect(model.dtype).toBe("f16");

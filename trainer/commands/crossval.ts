@@ -35,7 +35,7 @@ export async function runCrossval(argv: string[], out: (s: string) => void): Pro
   if (help) { out(formatHelp(crossvalCommand)); return 0; }
   const ref = await resolveData(requireFlag(crossvalCommand, values, "data"), values["labels-from"] as LabelsFrom);
   if (ref.kind === "cifar10") throw new UsageError("edge-cnn crossval: --data must be an image folder (CIFAR-10 has its own test batch: use train and evaluate)");
-  const base = baseFrom(values, "crossval");
+  const base = baseFrom(values, "crossval", ref.kind);
   const progress = new Progress(process.stderr);
   const size = values["input-size"] as number;
   const preprocess = defaultPreprocess([size, size]);

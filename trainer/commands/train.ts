@@ -8,10 +8,10 @@ import { encodeModel, loadNetwork, MODEL_DTYPES, type ModelDtype, type ModelMeta
 import { defaultPreprocess } from "../../shared/preprocess.ts";
 import { ARCHITECTURE_NOTES, ARCHITECTURES } from "../../shared/spec.ts";
 import { OPTIMIZERS } from "../../shared/optimizer.ts";
-import { AUTO_SUMMARY, RECIPE_NAMES, RECIPES, type Recipe } from "../training/recipes.ts";
+import { AUTO_RECIPE, AUTO_SUMMARY, RECIPE_NAMES, RECIPES, type Recipe } from "../training/recipes.ts";
 import { chooseRecipe, chooseTestFraction, formatChoice, type Choice } from "../training/auto-recipe.ts";
 import { chooseDtype } from "../training/choose-dtype.ts";
-import { copyBody, fineTuneSpec, readBaseModel, type BaseModel } from "../training/fine-tune.ts";
+import { copyBody, DEFAULT_BASE, DEFAULT_BASE_WHY, fineTuneSpec, readBaseModel, type BaseModel } from "../training/fine-tune.ts";
 import { Network } from "../../shared/network.ts";
 import type { ArchSpec } from "../../shared/spec.ts";
 import { defaultViews, VIEW_SETS, type ViewSet } from "../../shared/views.ts";
@@ -38,7 +38,7 @@ export const trainCommand: CommandSpec = {
     out: { type: "string", arg: "FILE", help: "model file to write (default: models/<data name>.bin)" },
     recipe: { type: "string", choices: RECIPE_NAMES, default: "auto", help: "every setting below at once (each flag overrides one); the recipes are listed below" },
     "input-size": { type: "int", min: 8, max: 512, default: 32, help: "image folders: the model's input is N x N pixels (preprocessing, decode cache, network, model file); CIFAR-10 is 32" },
-    from: { type: "string", arg: "FILE", help: "fine-tune: start from this model file's body (its architecture, a new classifier head for these classes)" },
+    from: { type: "string", arg: "FILE", help: "fine-tune: start from this model file's body (its architecture, a new classifier head for these classes); recipe auto on an image folder: the shipped models/cifar10.bin unless --arch; none: from scratch" },
     "freeze-body": { type: "boolean", help: "with --from: train only the classifier head" },
     "body-lr": { type: "number", min: 0, max: 10, help: "with --from: the body's learning rate as a multiple of --lr (e.g. 0.1)" },
     epochs: { type: "int", min: 1, max: 10000, help: "passes over the training set (recipe's)" },
@@ -153,23 +153,31 @@ export function specFrom(values: FlagValues, recipe: Recipe, classes: number, si
   return { spec, choices: [] };
 }
 
-/** Checks the fine-tuning flags and reads the base model (before any data is loaded). */
-export function baseFrom(values: FlagValues, command: string): BaseModel | null {
+/**
+ * Checks the fine-tuning flags and reads the base model (before any data is loaded): --from's, none
+ * for `--from none`, or, for an image folder under `--recipe auto` without --arch, the shipped CIFAR-10
+ * model (DEFAULT_BASE; `isDefault` then, so the choice is printed with its reason).
+ */
+export function baseFrom(values: FlagValues, command: string, kind: DataRef["kind"]): (BaseModel & { isDefault?: boolean }) | null {
   if (values["freeze-body"] && values["body-lr"] !== undefined) throw new UsageError(`edge-cnn ${command}: use --freeze-body or --body-lr, not both (--freeze-body is --body-lr 0)`);
-  if (!values.from) {
+  const from = values.from as string | undefined;
+  if (from === undefined || from === "none") {
     if (values["freeze-body"] || values["body-lr"] !== undefined) throw new UsageError(`edge-cnn ${command}: --${values["freeze-body"] ? "freeze-body" : "body-lr"} needs --from BASE.bin (the model whose body to start from)`);
+    if (from === undefined && kind === "folder" && values.recipe === AUTO_RECIPE && values.arch === undefined && existsSync(DEFAULT_BASE)) {
+      return { ...readBaseModel(DEFAULT_BASE), isDefault: true };
+    }
     return null;
   }
-  return readBaseModel(values.from as string);
+  return readBaseModel(from);
 }
 
 /** Copies the base's body into a fresh run's weights (and its Lookahead average); returns the choice line. */
-export function startFromBase(run: RunState, base: BaseModel): Choice {
+export function startFromBase(run: RunState, base: BaseModel & { isDefault?: boolean }): Choice {
   const params = new Network(run.spec).params;
   const copied = copyBody(base, run.spec, params, run.weights);
   if (run.lookahead) copyBody(base, run.spec, params, run.lookahead);
   const body = run.config.bodyLr === undefined ? "trains at the full learning rate" : run.config.bodyLr === 0 ? "frozen (--freeze-body): only the head trains" : `trains at ${run.config.bodyLr} x the learning rate (--body-lr)`;
-  return { setting: "from", value: basename(base.file), why: `${copied} body tensors from ${base.name} (sha256 ${base.sha256.slice(0, 12)}); the body ${body}` };
+  return { setting: "from", value: basename(base.file), why: `${base.isDefault ? `${DEFAULT_BASE_WHY}; ` : ""}${copied} body tensors from ${base.name} (sha256 ${base.sha256.slice(0, 12)}); the body ${body}` };
 }
 
 /** True if `flag` was given on the command line (as opposed to defaulted). */
@@ -189,7 +197,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
   const progress = new Progress(process.stderr);
 
   // 1. The job and the run state: fresh from flags, or from a checkpoint.
-  let job: Job, run: RunState | null = null, base: BaseModel | null = null;
+  let job: Job, run: RunState | null = null, base: (BaseModel & { isDefault?: boolean }) | null = null;
   if (values.resume) {
     const ckpt = loadCheckpoint<Checkpoint>(values.resume as string);
     if (!ckpt.job || !ckpt.run) throw new CheckpointError(`${values.resume} is not a training checkpoint`);
@@ -216,7 +224,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     if (data.kind === "cifar10" && values["train-per-class"]) throw new UsageError("edge-cnn train: --train-per-class is for image folders");
     if (data.kind === "cifar10" && values["test-fraction"]) throw new UsageError("edge-cnn train: --test-fraction is for image folders; CIFAR-10 has its own test batch");
     if (data.kind === "cifar10" && values["input-size"] !== 32) throw new UsageError(`edge-cnn train: --input-size is for image folders; CIFAR-10's images are 32x32 (got --input-size ${values["input-size"]})`);
-    base = baseFrom(values, "train");
+    base = baseFrom(values, "train", data.kind);
     const split: SplitSpec = {
       seed: values.seed as number,
       ...(values.val ? { val: values.val as number } : {}),

@@ -5,6 +5,7 @@
 // params go in the optimiser group "body" (bodyGroups), whose multiplier composes with airbench's.
 
 import { createHash } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { resolveSpec, type ArchSpec } from "../../shared/spec.ts";
 import { readModelFile } from "../model-io.ts";
 
@@ -19,6 +20,14 @@ export interface BaseModel {
   spec: ArchSpec;
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
+
+/**
+ * The base an image folder fine-tunes from when `--recipe auto` is given no --from (or --arch): the
+ * shipped CIFAR-10 model, beside this package's trainer. Measured on Dogs vs Cats (validation, the same
+ * split): 92.6 % fine-tuned vs 85.9 % from scratch with every photo, 84.0 % vs 65.2 % with 50 per class.
+ */
+export const DEFAULT_BASE = fileURLToPath(new URL("../../models/cifar10.bin", import.meta.url));
+export const DEFAULT_BASE_WHY = "image folder: fine-tuning the shipped CIFAR-10 model beat training from scratch on every folder measured (docs/training.md); --from none trains from scratch";
 
 export function readBaseModel(file: string): BaseModel {
   const base = readModelFile(file, { fold: false });

@@ -66,5 +66,5 @@ RECIPES.fast = {
 
 /** The default recipe: chosen from the data (auto-recipe.ts). */
 export const AUTO_RECIPE = "auto";
-export const AUTO_SUMMARY = "the default: CIFAR-10 gets airbench; an image folder gets airbench's ingredients with batch, epochs, augmentation and best-epoch keeping chosen from its size, a test split, and the smallest weight type within 0.5 points of f32";
+export const AUTO_SUMMARY = "the default: CIFAR-10 gets airbench; an image folder fine-tunes the shipped CIFAR-10 model (airbench; --from none: from scratch) with airbench's ingredients, batch, epochs, augmentation and best-epoch keeping chosen from its size, a test split, and the smallest weight type within 0.5 points of f32";
 export const RECIPE_NAMES: readonly string[] = [AUTO_RECIPE, ...Object.keys(RECIPES)];
