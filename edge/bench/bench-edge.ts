@@ -1,6 +1,8 @@
-// npm run bench:edge [-- --datasets DIR] : what a request costs in workerd, the real Workers runtime.
-// Builds the Worker exactly as `npm run deploy` does (wrangler deploy --dry-run), runs the bundle in
-// Miniflare's workerd and measures, per kind of request:
+// npm run bench:edge [-- --datasets DIR] [--model FILE] [--quick] : what a request costs in workerd, the
+// real Workers runtime. Builds the Worker exactly as `npm run deploy` does (wrangler deploy --dry-run;
+// with --model, as `edge-cnn deploy --model FILE --bundle-only` does), runs the bundle in Miniflare's
+// workerd and measures, per kind of request (--quick: only the CPU of the pixel upload, 640x480 and
+// 1024x768 JPEGs):
 //   - CPU per request: the workerd process's on-CPU time summed over its threads
 //     (/proc/PID/task/*/schedstat, nanoseconds) around each of N sequential requests; p50 and mean;
 //   - the in-isolate split from Server-Timing (decode, infer; local clocks are real, unlike production);
@@ -14,15 +16,20 @@
 // Node only (sharp, Miniflare); a script, not a test: figures depend on the machine.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import sharp from "sharp";
+import { decodeModel } from "../../shared/model-file.ts";
+import { collectModels, prepareWorker } from "../../trainer/worker/prepare.ts";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const datasetsArg = process.argv.indexOf("--datasets");
 const datasets = path.resolve(datasetsArg > 0 ? process.argv[datasetsArg + 1] : path.join(ROOT, "../shared/datasets"));
+const modelArg = process.argv.indexOf("--model");
+const modelFile = modelArg > 0 ? path.resolve(process.argv[modelArg + 1]) : null;
+const quick = process.argv.includes("--quick");
 const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 const PIXELS_TYPE = "application/vnd.edge-cnn.pixels";
 
@@ -30,6 +37,7 @@ const PIXELS_TYPE = "application/vnd.edge-cnn.pixels";
 // Build and run
 
 function build(): string {
+  if (modelFile) return buildWith(modelFile);
   if (!existsSync(path.join(ROOT, "models/cifar10.bin"))) {
     throw new Error("models/cifar10.bin is missing: the bench measures the shipped model. Put the model there first.");
   }
@@ -39,6 +47,22 @@ function build(): string {
   }).toString();
   console.log(out.split("\n").find((l) => l.startsWith("Total Upload")) ?? "");
   return dist;
+}
+
+/** The Worker around one model file, as `edge-cnn deploy --model FILE --bundle-only --dry-run` builds it. */
+function buildWith(file: string): string {
+  const worker = prepareWorker(collectModels([file]), { withR2: false, purpose: "bench" });
+  try {
+    const dist = mkdtempSync(path.join(os.tmpdir(), "edge-cnn-bench-"));
+    const out = execFileSync(path.join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "-c", worker.config, "--dry-run", "--outdir", dist], {
+      cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" },
+    }).toString();
+    console.log(`${path.basename(file)}: ${out.split("\n").find((l) => l.startsWith("Total Upload")) ?? ""}`);
+    renameSync(path.join(dist, "entry.js"), path.join(dist, "index.js")); // the generated entry's bundle
+    return dist;
+  } finally {
+    worker.cleanup();
+  }
 }
 
 function compatibilityDate(): string {
@@ -143,23 +167,30 @@ async function main(): Promise<void> {
   const dist = build();
   try {
     console.log("making test images from real photos ...");
+    // The pixel upload is the model's own input size (32x32 for the shipped model).
+    const [ph, pw] = decodeModel(readFileSync(modelFile ?? path.join(ROOT, "models/cifar10.bin"))).meta.preprocess.size;
     const uploads: Upload[] = [
-      { name: "32x32 pixel upload", body: new Uint8Array(32 * 32 * 3).map((_, i) => (i * 7) & 0xff), type: PIXELS_TYPE, repeat: 300 },
+      { name: `${pw}x${ph} pixel upload`, body: new Uint8Array(ph * pw * 3).map((_, i) => (i * 7) & 0xff), type: PIXELS_TYPE, repeat: 300 },
       { name: "640x480 JPEG", body: await photoMosaic(640, 480), type: "image/jpeg", repeat: 100 },
       { name: "1024x768 JPEG", body: await photoMosaic(1024, 768), type: "image/jpeg", repeat: 60 },
-      { name: "12 MP JPEG baseline, EXIF 6", body: await photoMosaic(4032, 3024, { orientation: 6 }), type: "image/jpeg", repeat: 20 },
-      { name: "12 MP JPEG progressive, EXIF 6", body: await photoMosaic(4032, 3024, { progressive: true, orientation: 6 }), type: "image/jpeg", repeat: 20 },
-      { name: "12 MP JPEG, 12 tiles, EXIF 6", body: await photoMosaic(4032, 3024, { tile: 1008, orientation: 6 }), type: "image/jpeg", repeat: 20 },
     ];
-    const png12: Upload = { name: "12 MP PNG", body: await photoMosaic(4032, 3024, { format: "png" }), type: "image/png", repeat: 3 };
-    const webp12: Upload = { name: "12 MP WebP", body: await photoMosaic(4032, 3024, { format: "webp" }), type: "image/webp", repeat: 5 };
-    const jpeg48: Upload = { name: "48 MP JPEG (8000x6000)", body: await photoMosaic(8000, 6000), type: "image/jpeg", repeat: 3 };
+    if (!quick) {
+      uploads.push(
+        { name: "12 MP JPEG baseline, EXIF 6", body: await photoMosaic(4032, 3024, { orientation: 6 }), type: "image/jpeg", repeat: 20 },
+        { name: "12 MP JPEG progressive, EXIF 6", body: await photoMosaic(4032, 3024, { progressive: true, orientation: 6 }), type: "image/jpeg", repeat: 20 },
+        { name: "12 MP JPEG, 12 tiles, EXIF 6", body: await photoMosaic(4032, 3024, { tile: 1008, orientation: 6 }), type: "image/jpeg", repeat: 20 },
+        { name: "12 MP PNG", body: await photoMosaic(4032, 3024, { format: "png" }), type: "image/png", repeat: 3 },
+        { name: "12 MP WebP", body: await photoMosaic(4032, 3024, { format: "webp" }), type: "image/webp", repeat: 5 },
+        { name: "48 MP JPEG (8000x6000)", body: await photoMosaic(8000, 6000), type: "image/jpeg", repeat: 3 },
+      );
+    }
+    const [png12, webp12, jpeg48] = uploads.slice(6);
 
     console.log("\nCPU per request, warm isolate (workerd on-CPU time around each of N sequential requests)");
     console.log("request                            size KiB   N  CPU p50  CPU mean  wall p50  decode p50  infer p50");
     {
       const { mf, pid } = await start(dist);
-      for (const u of [...uploads, png12, webp12, jpeg48]) {
+      for (const u of uploads) {
         for (let i = 0; i < 3; i++) await post(mf, u); // warm-up: JIT, codec start-up
         const cpus: number[] = [], walls: number[] = [], decodes: number[] = [], infers: number[] = [];
         for (let i = 0; i < u.repeat; i++) {
@@ -172,6 +203,7 @@ async function main(): Promise<void> {
       }
       await mf.dispose();
     }
+    if (quick) return;
 
     console.log("\nfresh isolate, request by request (median of 7 fresh workerd processes)");
     const steps: Array<[string, (mf: Miniflare) => Promise<unknown>]> = [
