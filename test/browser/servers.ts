@@ -6,8 +6,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export async function startWorker(port: number): Promise<{ url: string; stop: () => void }> {
-  const child: ChildProcess = spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port)], {
+/** `wrangler dev` with the shipped model (as `npm start`), or `edge-cnn serve` with these model files. */
+export async function startWorker(port: number, models: string[] = []): Promise<{ url: string; stop: () => void }> {
+  const command = models.length
+    ? ["node", ["trainer/bin/edge-cnn.js", "serve", ...models.flatMap((m) => ["--model", m]), "--port", String(port)]] as const
+    : ["npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port)]] as const;
+  const child: ChildProcess = spawn(command[0], [...command[1]], {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", CI: "1" },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,

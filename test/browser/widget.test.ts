@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARCHITECTURES, defaultPreprocess, encodeModel, initNetwork, Network } from "../../shared/index.ts";
 import { predictFiles } from "../../trainer/commands/predict.ts";
 import { startHostPage, startWorker } from "./servers.ts";
 
@@ -42,8 +43,8 @@ afterAll(async () => {
   worker?.stop();
 });
 
-async function hostPage(attrs = ""): Promise<Page> {
-  const host = await startHostPage(worker.url, attrs);
+async function hostPage(attrs = "", workerUrl = worker.url): Promise<Page> {
+  const host = await startHostPage(workerUrl, attrs);
   hosts.push(host.server);
   const page = await browser.newPage();
   page.on("console", (m) => { if (m.type() === "error") console.log(`[browser] ${m.text()}`); });
@@ -85,6 +86,42 @@ for (const mode of ["remote", "local"] as const) {
     });
   });
 }
+
+describe("models with larger inputs (--input-size 64 and 96)", () => {
+  // Untrained airbench-small nets at 64x64 and 96x96 (batchnorm folded on load, as for any model),
+  // served by `edge-cnn serve` beside the shipped one: both modes must give predict's probabilities.
+  let big: { url: string; stop: () => void };
+  const files = [64, 96].map((n) => join(ARTIFACTS, `big${n}.bin`));
+  beforeAll(async () => {
+    for (const [i, n] of [64, 96].entries()) {
+      const net = new Network(ARCHITECTURES["airbench-small"](3, n));
+      initNetwork(net, 7 + n);
+      const preprocess = { ...defaultPreprocess([n, n]), views: "flip" as const };
+      writeFileSync(files[i], encodeModel(net, { name: `big${n}`, version: "1.0.0", labels: ["a", "b", "c"], preprocess, metrics: {}, provenance: {} }, "f32"));
+    }
+    big = await startWorker(8790 + Math.floor(Math.random() * 80), [MODEL, ...files]);
+  });
+  afterAll(() => big?.stop());
+  for (const mode of ["remote", "local"] as const) {
+    it(`${mode} mode agrees with \`edge-cnn predict\` at 64x64 and 96x96 (same top-1, probabilities within 1e-4)`, async () => {
+      for (const [i, n] of [64, 96].entries()) {
+        const page = await hostPage(`model="big${n}" mode="${mode}" top="3"`, big.url);
+        const expected = await predictFiles(files[i], [FIXTURES[0], LARGE_JPEG], 3);
+        for (const [k, file] of [FIXTURES[0], LARGE_JPEG].entries()) {
+          const event = await pick(page, file);
+          expect(event.type, `${n}: ${file}: ${JSON.stringify(event.detail)}`).toBe("classify");
+          expect(event.detail.model.name).toBe(`big${n}`);
+          const got = event.detail.predictions as { label: string; score: number }[];
+          const want = expected[k].predictions!;
+          expect(got[0].label, `${n}: ${file}`).toBe(want[0].label);
+          const byLabel = new Map(got.map((p) => [p.label, p.score]));
+          expect(Math.max(...want.map((p) => Math.abs(p.score - byLabel.get(p.label)!))), `${n}: ${file}`).toBeLessThan(1e-4);
+        }
+        await page.close();
+      }
+    });
+  }
+});
 
 describe('model="NAME"', () => {
   for (const mode of ["remote", "local"] as const) {

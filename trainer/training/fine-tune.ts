@@ -27,7 +27,7 @@ export interface BaseModel {
  * split): 92.6 % fine-tuned vs 85.9 % from scratch with every photo, 84.0 % vs 65.2 % with 50 per class.
  */
 export const DEFAULT_BASE = fileURLToPath(new URL("../../models/cifar10.bin", import.meta.url));
-export const DEFAULT_BASE_WHY = "image folder: fine-tuning the shipped CIFAR-10 model beat training from scratch on every folder measured (docs/training.md); --from none trains from scratch";
+export const DEFAULT_BASE_WHY = "image folder: fine-tuning the shipped CIFAR-10 model matched or beat training from scratch on every folder measured (docs/training.md); --from none trains from scratch";
 
 export function readBaseModel(file: string): BaseModel {
   const base = readModelFile(file, { fold: false });
