@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultPreprocess, DivergenceError } from "../../shared/index.ts";
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, CheckpointError } from "../../trainer/training/checkpoint.ts";
-import { newRunState, runTraining, type RunState, type TrainConfig } from "../../trainer/training/run.ts";
+import { calibrationSample, newRunState, runTraining, type RunState, type TrainConfig } from "../../trainer/training/run.ts";
 import { learningRate } from "../../trainer/training/schedule.ts";
 import { syntheticDataset, TINY_SPEC } from "./synthetic.ts";
 
@@ -109,5 +109,17 @@ describe("learning-rate schedules", () => {
     expect(learningRate("onecycle", 1, 0, 100)).toBeCloseTo(0.04);
     expect(learningRate("onecycle", 1, 30, 100)).toBeCloseTo(1.0001, 4);
     expect(learningRate("onecycle", 1, 100, 100)).toBeCloseTo(1e-4);
+  });
+});
+
+describe("batchnorm calibration sample", () => {
+  it("spreads over the whole training set, so a folder listed class by class gives every class its share", () => {
+    // 2,304 sorted training indices of a pool that lists 1,280 cats, then 1,280 dogs (as a folder does).
+    const train = Int32Array.from({ length: 2304 }, (_, i) => (i < 1152 ? i : 1280 + (i - 1152)));
+    const sample = calibrationSample(train, 512);
+    expect(sample.length).toBe(512);
+    expect(new Set(sample).size).toBe(512);
+    expect(sample.filter((i) => i < 1280).length).toBe(256);
+    expect(Array.from(calibrationSample(train.subarray(0, 100), 512))).toEqual(Array.from(train.subarray(0, 100)));
   });
 });
