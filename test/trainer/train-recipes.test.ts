@@ -53,6 +53,16 @@ describe("chooseRecipe sizes airbench's recipe to the data", () => {
     expect(recipe.extra.whitenBiasEpochs).toBe(Math.round((recipe.epochs * 3) / 11));
   });
 
+  it("fine-tuning gets a quarter of the steps (at least airbench's 11 epochs), and says why", () => {
+    const { recipe, choices } = chooseRecipe("auto", { kind: "folder", train: 2304, val: 256, classes: 2, size: 32, fineTune: true });
+    expect(recipe.epochs).toBe(14); // 125 steps of 9
+    expect(choices.find((c) => c.setting === "epochs")!.why).toMatch(/at least 125 steps in all \(fine-tuning: a quarter of the 500/);
+    expect(chooseRecipe("auto", { kind: "folder", train: 180, val: 40, classes: 4, size: 32, fineTune: true }).recipe.epochs).toBe(11);
+    expect(recipe.extra.bodyLr).toBe(0.1);
+    expect(choices.at(-1)).toMatchObject({ setting: "body-lr", value: 0.1 });
+    expect(folder(2304).recipe.extra.bodyLr).toBeUndefined();
+  });
+
   it("CIFAR-10-sized folders get airbench's batch and epochs; CIFAR-10 itself gets airbench exactly", () => {
     expect(folder(49000).recipe).toMatchObject({ batch: 1024, epochs: 11 });
     expect(chooseRecipe("auto", { kind: "cifar10", train: 49000, val: 1000, classes: 10, size: 32 }).recipe).toBe(RECIPES.airbench);
@@ -95,7 +105,7 @@ describe("train --data DIR with no other flags", () => {
     expect(r.code).toBe(0);
     const lines = r.err.split(/[\r\n]+/).filter((l) => l.startsWith("choice: "));
     const settings = lines.map((l) => l.split(" ")[1]);
-    expect(settings).toEqual(["test-fraction", "recipe", "batch", "lr", "augment", "keep", "whiten-bias-epochs", "arch", "from", "dtype"]);
+    expect(settings).toEqual(["test-fraction", "recipe", "batch", "lr", "augment", "keep", "whiten-bias-epochs", "body-lr", "arch", "from", "dtype"]);
     expect(new Set(settings).size).toBe(settings.length); // once each
     // A folder fine-tunes the shipped CIFAR-10 model by default, and says why.
     expect(r.err).toMatch(/choice: from cifar10.bin \(image folder: fine-tuning the shipped CIFAR-10 model matched or beat training from scratch on every folder measured \(docs\/training.md\); --from none trains from scratch; 26 body tensors from cifar10/);
@@ -140,7 +150,7 @@ describe("train --data DIR with no other flags", () => {
     const r = await cli("train", "--data", photos, "--epochs", "1", "--batch", "20", "--keep", "best", "--test-fraction", "0", "--dtype", "f16", "--threads", "1", "--out", "models/flags.bin");
     expect(r.code).toBe(0);
     const settings = r.err.split(/[\r\n]+/).filter((l) => l.startsWith("choice: ")).map((l) => l.split(" ")[1]);
-    expect(settings).toEqual(["recipe", "lr", "augment", "whiten-bias-epochs", "arch", "from"]);
+    expect(settings).toEqual(["recipe", "lr", "augment", "whiten-bias-epochs", "body-lr", "arch", "from"]);
     expect(r.err).toMatch(/flags: 3 classes, 67 training \/ 8 validation images; 1 epoch of 4 steps \(batch 20/);
     const model = readModel("models/flags.bin");
     expect(model.dtype).toBe("f16");

@@ -42,7 +42,7 @@ export async function runCrossval(argv: string[], out: (s: string) => void): Pro
   const pool = await loadPool(ref, progress, preprocess);
   // Every split holds out the same number of images, so one recipe (and one set of choices) fits all.
   const valCount = (values["val-per-class"] as number) * pool.classes.length;
-  const facts = { kind: ref.kind, train: pool.count - valCount, val: valCount, classes: pool.classes.length, size };
+  const facts = { kind: ref.kind, train: pool.count - valCount, val: valCount, classes: pool.classes.length, size, fineTune: base !== null };
   const { recipe, choices } = chooseRecipe(values.recipe as string, facts, { batch: values.batch as number | undefined, epochs: values.epochs as number | undefined });
   const config = configFrom(values, recipe);
   preprocess.views = (values.tta as ViewSet | undefined) ?? recipe.views;

@@ -188,7 +188,7 @@ export function givenFlag(argv: string[], flag: string): boolean {
 /** The recipe's choices minus those a flag on the command line replaced (lr also follows --optimizer;
  *  the recipe line stays: it says what the named recipe is). */
 export function keptChoices(choices: Choice[], argv: string[]): Choice[] {
-  return choices.filter((c) => c.setting === "recipe" || (!givenFlag(argv, c.setting) && !(c.setting === "lr" && givenFlag(argv, "optimizer"))));
+  return choices.filter((c) => c.setting === "recipe" || (!givenFlag(argv, c.setting) && !(c.setting === "lr" && givenFlag(argv, "optimizer")) && !(c.setting === "body-lr" && givenFlag(argv, "freeze-body"))));
 }
 
 export async function runTrain(argv: string[], out: (s: string) => void): Promise<number> {
@@ -283,7 +283,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     throw new CheckpointError(`the data in ${job.data.path} has changed since this run started (fingerprint ${print}, checkpoint ${run.dataFingerprint}); resuming would train on a different split. Start a new run instead.`);
   }
   if (!run) {
-    const facts = { kind: job.data.kind, train: splits.train.length, val: splits.val.length, classes: pool.classes.length, size };
+    const facts = { kind: job.data.kind, train: splits.train.length, val: splits.val.length, classes: pool.classes.length, size, fineTune: base !== null };
     const { recipe, choices } = chooseRecipe(job.recipe, facts, { batch: values.batch as number | undefined, epochs: values.epochs as number | undefined });
     const { spec, choices: archChoices } = specFrom(values, recipe, pool.classes.length, size, base);
     preprocess.views = (values.tta as ViewSet | undefined) ?? recipe.views;

@@ -27,9 +27,21 @@ export interface DataFacts {
   classes: number;
   /** Input side in pixels (--input-size). */
   size: number;
+  /** Fine-tuning a trained body (--from, or the default base): fewer steps are enough. */
+  fineTune?: boolean;
 }
 
 const MIN_STEPS = { auto: 500, fast: 120 } as const;
+/**
+ * Fine-tuning needs a quarter of the steps: Dogs vs Cats fine-tuned from cifar10.bin reached the same
+ * validation accuracy (92.6 %) in 14 epochs (126 steps) as in 56 (504 steps), in a fifth of the time.
+ */
+const FINE_TUNE_STEP_SHARE = 0.25;
+/**
+ * And the body at a tenth of the learning rate: validation 93.0 % vs 92.6 % at the full rate (14 epochs,
+ * the same split), and steadier from epoch to epoch (91.0-92.2 % from epoch 2 on, vs 87.5-91.4 %).
+ */
+const FINE_TUNE_BODY_LR = 0.1;
 const MAX_EPOCHS = 200;
 const MIN_BATCH = 16;
 /** Below this many validation images, "best epoch" mostly picks noise: keep the last (Lookahead's average). */
@@ -46,9 +58,11 @@ export function chooseRecipe(name: string, data: DataFacts, given: { batch?: num
   const pow2 = 2 ** Math.floor(Math.log2(Math.max(1, data.train / 8)));
   const batch = given.batch ?? Math.min(base.batch, Math.max(MIN_BATCH, pow2));
   if (given.batch === undefined) choices.push({ setting: "batch", value: batch, why: `${data.train} training images / 8 = ${Math.floor(data.train / 8)}, rounded down to a power of two, between ${MIN_BATCH} and ${base.batch}` });
-  const steps = Math.ceil(data.train / batch), minSteps = MIN_STEPS[name as keyof typeof MIN_STEPS];
+  const steps = Math.ceil(data.train / batch);
+  const minSteps = Math.round(MIN_STEPS[name as keyof typeof MIN_STEPS] * (data.fineTune ? FINE_TUNE_STEP_SHARE : 1));
   const epochs = given.epochs ?? Math.min(MAX_EPOCHS, Math.max(base.epochs, Math.ceil(minSteps / steps)));
-  if (given.epochs === undefined) choices.push({ setting: "epochs", value: epochs, why: `${steps} steps an epoch; at least ${minSteps} steps in all (airbench does ~540 on CIFAR-10), at least ${base.epochs}, at most ${MAX_EPOCHS} epochs` });
+  const stepsWhy = data.fineTune ? "fine-tuning: a quarter of the 500 a model from scratch gets (as good on Dogs vs Cats validation)" : "airbench does ~540 on CIFAR-10";
+  if (given.epochs === undefined) choices.push({ setting: "epochs", value: epochs, why: `${steps} steps an epoch; at least ${minSteps} steps in all (${stepsWhy}), at least ${base.epochs}, at most ${MAX_EPOCHS} epochs` });
   choices.push({ setting: "lr", value: +base.lr(batch).toPrecision(4), why: `airbench's ${+(base.lr(1024)).toPrecision(4)} per 1024 images, scaled to batch ${batch}` });
   const pad = Math.max(1, Math.round((2 * data.size) / 32));
   choices.push({ setting: "augment", value: `alternating flip + ${pad}-pixel reflect translate`, why: `airbench's 2 pixels at 32x32, scaled to ${data.size}x${data.size}` });
@@ -56,10 +70,11 @@ export function chooseRecipe(name: string, data: DataFacts, given: { batch?: num
   choices.push({ setting: "keep", value: keep, why: keep === "best" ? `${data.val} validation images: enough to pick the best epoch` : `only ${data.val} validation images (< ${MIN_VAL_FOR_BEST}): the best epoch would be noise, so the last (Lookahead's average) is kept` });
   const whitenBiasEpochs = Math.max(1, Math.round((epochs * 3) / 11));
   choices.push({ setting: "whiten-bias-epochs", value: whitenBiasEpochs, why: "the whitening bias trains for airbench's share of the run (3 of 11 epochs)" });
+  if (data.fineTune) choices.push({ setting: "body-lr", value: FINE_TUNE_BODY_LR, why: "fine-tuning: the trained body at a tenth of the learning rate, the new head at the full rate (steadier and as good or better on Dogs vs Cats validation)" });
   const recipe: Recipe = {
     ...base, batch, epochs, keep,
     augment: { ...base.augment, pad },
-    extra: { ...base.extra, whitenBiasEpochs },
+    extra: { ...base.extra, whitenBiasEpochs, ...(data.fineTune ? { bodyLr: FINE_TUNE_BODY_LR } : {}) },
     summary: `${name}: ${base.arch} with airbench's ingredients sized to ${data.train} training images`,
   };
   return { recipe, choices: [{ setting: "recipe", value: name, why: `image folder: ${base.arch}, Nesterov SGD, label smoothing 0.2, Lookahead, flip views (airbench's), sized to the data` }, ...choices] };

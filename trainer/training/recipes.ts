@@ -30,7 +30,7 @@ export interface Recipe {
   keep: "best" | "last";
   /** Test-time views the model file asks every classifier to average (views.ts). */
   views: ViewSet;
-  extra: Pick<TrainConfig, "momentum" | "groupLr" | "whitenBiasEpochs" | "lookahead">;
+  extra: Pick<TrainConfig, "momentum" | "groupLr" | "whitenBiasEpochs" | "lookahead" | "bodyLr">;
   summary: string;
 }
 
