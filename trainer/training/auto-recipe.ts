@@ -42,6 +42,12 @@ const FINE_TUNE_STEP_SHARE = 0.25;
  * the same split), and steadier from epoch to epoch (91.0-92.2 % from epoch 2 on, vs 87.5-91.4 %).
  */
 const FINE_TUNE_BODY_LR = 0.1;
+/**
+ * But a small folder still sees every photo enough times: at least this many images in all. Sign
+ * digits (180 training photos) fine-tuned for the quarter's 11 epochs scored 98.5 % over 5 splits, for
+ * 42 epochs (7,560 images) 100 %.
+ */
+const FINE_TUNE_MIN_IMAGES = 7500;
 const MAX_EPOCHS = 200;
 const MIN_BATCH = 16;
 /** Below this many validation images, "best epoch" mostly picks noise: keep the last (Lookahead's average). */
@@ -60,9 +66,11 @@ export function chooseRecipe(name: string, data: DataFacts, given: { batch?: num
   if (given.batch === undefined) choices.push({ setting: "batch", value: batch, why: `${data.train} training images / 8 = ${Math.floor(data.train / 8)}, rounded down to a power of two, between ${MIN_BATCH} and ${base.batch}` });
   const steps = Math.ceil(data.train / batch);
   const minSteps = Math.round(MIN_STEPS[name as keyof typeof MIN_STEPS] * (data.fineTune ? FINE_TUNE_STEP_SHARE : 1));
-  const epochs = given.epochs ?? Math.min(MAX_EPOCHS, Math.max(base.epochs, Math.ceil(minSteps / steps)));
+  const minImages = data.fineTune ? Math.ceil(FINE_TUNE_MIN_IMAGES / data.train) : 0;
+  const epochs = given.epochs ?? Math.min(MAX_EPOCHS, Math.max(base.epochs, Math.ceil(minSteps / steps), minImages));
   const stepsWhy = data.fineTune ? "fine-tuning: a quarter of the 500 a model from scratch gets (as good on Dogs vs Cats validation)" : "airbench does ~540 on CIFAR-10";
-  if (given.epochs === undefined) choices.push({ setting: "epochs", value: epochs, why: `${steps} steps an epoch; at least ${minSteps} steps in all (${stepsWhy}), at least ${base.epochs}, at most ${MAX_EPOCHS} epochs` });
+  const imagesWhy = data.fineTune ? `, at least ${FINE_TUNE_MIN_IMAGES} images in all (${minImages} epochs: small folders need the passes)` : "";
+  if (given.epochs === undefined) choices.push({ setting: "epochs", value: epochs, why: `${steps} steps an epoch; at least ${minSteps} steps in all (${stepsWhy})${imagesWhy}, at least ${base.epochs}, at most ${MAX_EPOCHS} epochs` });
   choices.push({ setting: "lr", value: +base.lr(batch).toPrecision(4), why: `airbench's ${+(base.lr(1024)).toPrecision(4)} per 1024 images, scaled to batch ${batch}` });
   const pad = Math.max(1, Math.round((2 * data.size) / 32));
   choices.push({ setting: "augment", value: `alternating flip + ${pad}-pixel reflect translate`, why: `airbench's 2 pixels at 32x32, scaled to ${data.size}x${data.size}` });
