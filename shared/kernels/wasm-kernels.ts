@@ -157,6 +157,16 @@ export function createWasmKernels(module: WebAssembly.Module): Kernels {
   /** Hands the memory after the operands to the Wasm workspace allocator (call refresh() after the call: it may grow memory). */
   const go = (): void => ex.setTop(cursor);
 
+  /** y = f(x) for an elementwise kernel that runs in place on one copy of x. */
+  const inPlace = (f: (x: number, y: number, len: number) => void, x: Float32Array, y: Float32Array, len: number): void => {
+    begin();
+    const p = put(x, 0, len);
+    go();
+    f(p, p, len);
+    refresh();
+    get(p, y, 0, len);
+  };
+
   const kernels: Kernels = {
     name: "wasm-simd",
 
@@ -261,21 +271,11 @@ export function createWasmKernels(module: WebAssembly.Module): Kernels {
     },
 
     geluForward(x, y, len) {
-      begin();
-      const p = put(x, 0, len);
-      go();
-      ex.geluForward(p, p, len);
-      refresh();
-      get(p, y, 0, len);
+      inPlace(ex.geluForward, x, y, len);
     },
 
     geluForwardFast(x, y, len) {
-      begin();
-      const p = put(x, 0, len);
-      go();
-      ex.geluForwardFast(p, p, len);
-      refresh();
-      get(p, y, 0, len);
+      inPlace(ex.geluForwardFast, x, y, len);
     },
 
     geluBackward(x, dy, dx, len) {

@@ -85,30 +85,28 @@
   if (left > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
 }
 
-/** y = x * Phi(x); x and y may be the same. The last len % 4 values go through the same vector code. */
-export function geluForward(x: usize, y: usize, len: i32): void {
+/** y = x * Phi(x) (phiFast if `fast`, a constant at each call); x and y may be the same. The last len % 4 values go through the same vector code. */
+// @ts-ignore: decorator
+@inline function geluLoop(x: usize, y: usize, len: i32, fast: bool): void {
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const v = v128.load(x + <usize>(i << 2));
-    v128.store(y + <usize>(i << 2), f32x4.mul(v, phiCdf(v)));
+    v128.store(y + <usize>(i << 2), f32x4.mul(v, fast ? phiFast(v) : phiCdf(v)));
   }
   if (i < len) {
     const v = loadTail(x + <usize>(i << 2), len - i);
-    storeTail(y + <usize>(i << 2), f32x4.mul(v, phiCdf(v)), len - i);
+    storeTail(y + <usize>(i << 2), f32x4.mul(v, fast ? phiFast(v) : phiCdf(v)), len - i);
   }
 }
 
-/** geluForward with phiFast: for inference (absolute error < 1e-6 x max(1, |x|)). */
+/** y = x * Phi(x), precise in the negative tail (training). */
+export function geluForward(x: usize, y: usize, len: i32): void {
+  geluLoop(x, y, len, false);
+}
+
+/** The same with phiFast: for inference (absolute error < 1e-6 x max(1, |x|)). */
 export function geluForwardFast(x: usize, y: usize, len: i32): void {
-  let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    const v = v128.load(x + <usize>(i << 2));
-    v128.store(y + <usize>(i << 2), f32x4.mul(v, phiFast(v)));
-  }
-  if (i < len) {
-    const v = loadTail(x + <usize>(i << 2), len - i);
-    storeTail(y + <usize>(i << 2), f32x4.mul(v, phiFast(v)), len - i);
-  }
+  geluLoop(x, y, len, true);
 }
 
 // @ts-ignore: decorator
