@@ -10,9 +10,10 @@ export type LayerSpec =
     type: "conv"; filters: number; size: number; stride?: number; pad?: number;
     /** false: no bias (a batchnorm follows; folding it in gives the conv a bias again). Default true. */
     bias?: boolean;
-    /** Weight initialisation: "he" (default), "dirac" (PyTorch's uniform with the first c_in filters
-     *  the identity), or "whiten": fixed weights computed from the training images, never trained. */
-    init?: "he" | "dirac" | "whiten";
+    /** Weight initialisation: "he" (default), "uniform" (PyTorch's default, +-1/sqrt(fan_in)), "dirac"
+     *  (uniform with the first c_in filters the identity), or "whiten": fixed weights computed from the
+     *  training images, never trained. */
+    init?: ConvInit;
   }
   | { type: "relu" }
   | { type: "gelu" }
@@ -22,6 +23,9 @@ export type LayerSpec =
   | { type: "scale"; factor: number }
   | { type: "dropout"; ratio: number }
   | { type: "affine"; units: number; bias?: boolean; init?: "he" | "uniform" };
+
+export type ConvInit = "he" | "uniform" | "dirac" | "whiten";
+export const CONV_INITS: readonly ConvInit[] = ["he", "uniform", "dirac", "whiten"];
 
 export const LAYER_TYPES = ["conv", "relu", "gelu", "pool", "globalpool", "batchnorm", "scale", "dropout", "affine"] as const;
 
@@ -162,7 +166,7 @@ export function resolveSpec(spec: ArchSpec): ResolvedLayer[] {
         const ow = Math.floor((w + 2 * pad - layer.size) / stride) + 1;
         if (oh < 1 || ow < 1) fail(`a ${layer.size}x${layer.size} kernel with pad ${pad} does not fit`);
         if (layer.bias !== undefined && typeof layer.bias !== "boolean") fail(`bias must be true or false, got ${JSON.stringify(layer.bias)}`);
-        if (layer.init !== undefined && !["he", "dirac", "whiten"].includes(layer.init)) fail(`init must be he, dirac or whiten, got ${JSON.stringify(layer.init)}`);
+        if (layer.init !== undefined && !CONV_INITS.includes(layer.init)) fail(`init must be one of ${CONV_INITS.join(", ")}, got ${JSON.stringify(layer.init)}`);
         next = [layer.filters, oh, ow];
         break;
       }

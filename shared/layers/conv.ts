@@ -5,7 +5,7 @@
 // training images: only its bias is learned.
 
 import { convShape, type ConvShape, type Kernels } from "../kernels/kernels.ts";
-import type { Shape } from "../spec.ts";
+import type { ConvInit, Shape } from "../spec.ts";
 import { makeParam, type ForwardContext, type Layer, type Param } from "./layer.ts";
 
 export class ConvLayer implements Layer {
@@ -19,7 +19,7 @@ export class ConvLayer implements Layer {
   constructor(
     readonly name: string, readonly inShape: Shape, readonly outShape: Shape,
     readonly size: number, readonly stride: number, readonly pad: number,
-    readonly hasBias = true, readonly init: "he" | "dirac" | "whiten" = "he",
+    readonly hasBias = true, readonly init: ConvInit = "he",
   ) {
     const whiten = init === "whiten";
     this.weight = makeParam(`${name}.weight`, [outShape[0], inShape[0], size, size], whiten ? { trainable: false } : {});

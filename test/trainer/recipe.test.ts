@@ -2,10 +2,11 @@
 // schedule, alternating flips, reflect-translate, test-time views, and a short real run of the
 // airbench net on synthetic data that learns.
 import { describe, expect, it } from "vitest";
-import { airbench, defaultPreprocess, forwardViews, initNetwork, Network, Rng, shiftFlip, viewsOf } from "../../shared/index.ts";
+import { airbench, ARCHITECTURES, defaultPreprocess, forwardViews, initNetwork, Network, Rng, shiftFlip, viewsOf } from "../../shared/index.ts";
 import { parseCommand } from "../../trainer/cli/args.ts";
 import { configFrom, trainCommand } from "../../trainer/commands/train.ts";
 import { RECIPES } from "../../trainer/training/recipes.ts";
+import { INGREDIENTS, parseWithout, removeIngredients } from "../../trainer/training/ablation.ts";
 import { baseFlip, BatchMaker } from "../../trainer/training/batches.ts";
 import { learningRate } from "../../trainer/training/schedule.ts";
 import { newRunState, runTraining, type RunState, type TrainConfig } from "../../trainer/training/run.ts";
@@ -37,6 +38,61 @@ describe("recipes", () => {
   it("the original recipe is the original design's", () => {
     expect(config("original")).toMatchObject({ epochs: 10, batch: 100, optimizer: "adam", lr: 1e-3, schedule: "none", labelSmoothing: 0 });
     expect([RECIPES.original.arch, RECIPES.original.dropout]).toEqual(["seed-cnn", 0.5]);
+  });
+});
+
+describe("--without: the ablation's ingredients", () => {
+  const airbenchRun = () => ({ config: config("airbench"), spec: airbench(10) });
+
+  it("each ingredient changes its own setting and nothing else", () => {
+    const fresh = airbenchRun();
+    const changed: Record<string, (c: TrainConfig, s: ReturnType<typeof airbench>) => unknown> = {
+      whitening: (_c, s) => s.layers[0],
+      dirac: (_c, s) => s.layers.filter((l) => l.type === "conv").slice(1).map((l) => (l as { init?: string }).init),
+      "bn-lr": (c) => c.groupLr,
+      lookahead: (c) => c.lookahead,
+      "alt-flip": (c) => c.augment.flipMode,
+      translate: (c) => c.augment.pad,
+      "label-smoothing": (c) => c.labelSmoothing,
+    };
+    expect(Object.keys(changed).sort()).toEqual(Object.keys(INGREDIENTS).sort());
+    const after: Record<string, unknown> = {
+      whitening: { type: "conv", filters: 24, size: 2, stride: 1, pad: 0, init: "uniform" },
+      dirac: Array(6).fill("uniform"),
+      "bn-lr": {},
+      lookahead: false,
+      "alt-flip": "random",
+      translate: 0,
+      "label-smoothing": 0,
+    };
+    for (const name of Object.keys(INGREDIENTS)) {
+      const run = airbenchRun();
+      const lines = removeIngredients([name], run.config, run.spec);
+      expect(lines[0], name).toBe(`${name}: ${INGREDIENTS[name].instead}`);
+      expect(changed[name](run.config, run.spec), name).toEqual(after[name]);
+      // Everything the other ingredients look at is as the recipe had it.
+      for (const other of Object.keys(INGREDIENTS)) {
+        if (other !== name) expect(changed[other](run.config, run.spec), `${name} left ${other} alone`).toEqual(changed[other](fresh.config, fresh.spec));
+      }
+    }
+  });
+
+  it("a net without whitening trains its first conv, which whitening froze", () => {
+    const run = airbenchRun();
+    removeIngredients(["whitening"], run.config, run.spec);
+    const net = new Network(run.spec);
+    expect(net.param("conv1.weight").trainable).not.toBe(false);
+    expect(new Network(airbench(10)).param("conv1.weight").trainable).toBe(false);
+  });
+
+  it("an unknown name, an empty list, or an ingredient the run does not have is a usage error", () => {
+    expect(() => parseWithout("lookahead,dropout")).toThrow('edge-cnn train: --without: unknown ingredient "dropout"; choose from whitening, dirac, bn-lr, lookahead, alt-flip, translate, label-smoothing');
+    expect(() => parseWithout(",")).toThrow("edge-cnn train: --without needs one or more of: whitening");
+    expect(() => parseWithout("toString")).toThrow(/unknown ingredient "toString"/);
+    expect(parseWithout("lookahead, alt-flip")).toEqual(["lookahead", "alt-flip"]);
+    expect(() => removeIngredients(["whitening"], config("original"), ARCHITECTURES["seed-cnn"](10))).toThrow("edge-cnn train: --without whitening: this run has no whitening to leave out (seed-cnn, its recipe and flags)");
+    expect(() => removeIngredients(["lookahead"], config("original"), airbench(10))).toThrow(/--without lookahead: this run has no lookahead/);
+    expect(() => removeIngredients(["label-smoothing"], config("airbench", "--label-smoothing", "0"), airbench(10))).toThrow(/no label-smoothing/);
   });
 });
 

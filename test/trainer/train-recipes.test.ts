@@ -159,6 +159,24 @@ describe("train --data DIR with no other flags", () => {
   });
 });
 
+describe("--without (ablation)", () => {
+  it("leaves the ingredients out, says what it does instead, and stores that in the model file", async () => {
+    const r = await cli("train", "--data", photos, "--from", "none", "--epochs", "1", "--test-fraction", "0", "--dtype", "f32", "--threads", "1", "--without", "whitening,lookahead", "--out", "models/ablated.bin");
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/choice: without whitening,lookahead \(whitening: the first conv is a plain trained conv .*; lookahead: no Lookahead/);
+    const model = readModel("models/ablated.bin");
+    expect(model.spec.layers[0]).toMatchObject({ type: "conv", init: "uniform" });
+    expect(JSON.parse(model.meta.provenance.config as string)).toMatchObject({ lookahead: false });
+    expect((JSON.parse(model.meta.provenance.choices as string) as string[]).some((c) => c.startsWith("without whitening,lookahead ("))).toBe(true);
+  });
+
+  it("an unknown ingredient fails before any data is read, with the list to choose from", async () => {
+    const r = await cli("train", "--data", join(root, "no-such-folder"), "--without", "whitenning");
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toBe('edge-cnn train: --without: unknown ingredient "whitenning"; choose from whitening, dirac, bn-lr, lookahead, alt-flip, translate, label-smoothing');
+  });
+});
+
 describe("--input-size N", () => {
   it.each([32, 64, 96])("%i: the model file's preprocessing and network are N x N", async (n) => {
     const r = await cli("train", "--data", photos, "--recipe", "fast", "--epochs", "1", "--input-size", String(n), "--threads", "1", "--out", `models/s${n}.bin`, "--dtype", "f32");

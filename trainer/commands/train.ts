@@ -28,6 +28,7 @@ import { SCHEDULES, type ScheduleKind } from "../training/schedule.ts";
 import { DETERMINISTIC_PARTS } from "../training/batch-parts.ts";
 import { dataName, fingerprint, loadPool, loadTestSet, makeSplits, resolveData, type DataRef, type LabelsFrom, type SplitSpec } from "./data-source.ts";
 import { writeRunReport } from "./run-report.ts";
+import { INGREDIENTS, parseWithout, removeIngredients } from "../training/ablation.ts";
 
 export const trainCommand: CommandSpec = {
   name: "train",
@@ -58,6 +59,7 @@ export const trainCommand: CommandSpec = {
     arch: { type: "string", choices: Object.keys(ARCHITECTURES), help: `architecture (recipe's): ${Object.entries(ARCHITECTURE_NOTES).map(([k, v]) => `${k}: ${v}`).join("; ")}` },
     dtype: { type: "string", choices: [...MODEL_DTYPES, "auto"], default: "auto", help: "weight type of the model file; auto: the smallest (int8, f16, f32) within 0.5 points of f32 on validation" },
     keep: { type: "string", choices: ["last", "best"], help: "save the last epoch, or the best by validation accuracy (recipe's)" },
+    without: { type: "string", arg: "LIST", help: `ablation: leave out some of airbench's ingredients, comma-separated: ${Object.keys(INGREDIENTS).join(", ")} (docs/training.md, "Ablation")` },
     tta: { type: "string", choices: VIEW_SETS, help: "test-time views the model asks every classifier to average (recipe's): none, flip, flip-translate" },
     val: { type: "int", min: 1, help: "hold out N random training examples for validation (default 1000 for CIFAR-10)" },
     "val-fraction": { type: "number", min: 0, max: 0.9, help: "hold out this fraction for validation (default 0.1 for folders)" },
@@ -218,6 +220,7 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     progress.log(`resuming ${job.name} from ${values.resume}: epoch ${run.epoch + 1}/${run.config.epochs}, step ${run.stepInEpoch}`);
   } else {
     if (!values.data) throw new UsageError("edge-cnn train: missing --data PATH (CIFAR-10 batches folder or archive, or a folder with one sub-folder per class)");
+    if (values.without !== undefined) parseWithout(values.without as string); // a typo fails before any data is read
     const data = await resolveData(values.data as string, values["labels-from"] as LabelsFrom);
     const held = ["val", "val-fraction", "val-per-class"].filter((k) => values[k] !== undefined);
     if (held.length > 1) throw new UsageError(`edge-cnn train: use only one of --val, --val-fraction, --val-per-class (got ${held.map((k) => `--${k}`).join(", ")})`);
@@ -287,7 +290,12 @@ export async function runTrain(argv: string[], out: (s: string) => void): Promis
     const { recipe, choices } = chooseRecipe(job.recipe, facts, { batch: values.batch as number | undefined, epochs: values.epochs as number | undefined });
     const { spec, choices: archChoices } = specFrom(values, recipe, pool.classes.length, size, base);
     preprocess.views = (values.tta as ViewSet | undefined) ?? recipe.views;
-    run = newRunState({ config: configFrom(values, recipe), spec, labels: pool.classes, preprocess, split: { train: splits.train, val: splits.val }, dataFingerprint: print }, pool);
+    const config = configFrom(values, recipe);
+    if (values.without !== undefined) {
+      const left = removeIngredients(parseWithout(values.without as string), config, spec);
+      archChoices.push({ setting: "without", value: values.without as string, why: left.join("; ") });
+    }
+    run = newRunState({ config, spec, labels: pool.classes, preprocess, split: { train: splits.train, val: splits.val }, dataFingerprint: print }, pool);
     job.choices.push(...keptChoices(choices, argv), ...archChoices);
     if (base) job.choices.push(startFromBase(run, base));
     for (const c of job.choices) progress.log(formatChoice(c));
