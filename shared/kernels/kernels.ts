@@ -77,8 +77,8 @@ export interface Kernels {
    */
   dropoutForward(x: Float32Array, y: Float32Array, mask: Float32Array, len: number, keep: number, rng: Rng): void;
 
-  /** dx[i] = dy[i] * mask[i] for i < len. */
-  dropoutBackward(dy: Float32Array, mask: Float32Array, dx: Float32Array, len: number): void;
+  /** out[i] = a[i] * b[i] for i < len: the backward of dropout (dy x mask) and of GELU (dy x slope). */
+  multiply(a: Float32Array, b: Float32Array, out: Float32Array, len: number): void;
 
   /**
    * Per-channel statistics of n x C x HW values (channel c of example i is x[(i*C + c)*HW ...]):
@@ -99,13 +99,15 @@ export interface Kernels {
     n: number, C: number, HW: number, mean: Float32Array, invstd: Float32Array,
   ): void;
 
-  /** y = gelu(x) = x * Phi(x) (the exact, erf-based GELU) for i < len; x and y may be the same array. */
-  geluForward(x: Float32Array, y: Float32Array, len: number): void;
-  /** geluForward for inference: may trade relative precision in the negative tail for speed (absolute error < 1e-6 x max(1, |x|)). */
+  /**
+   * Training: y = gelu(x) = x * Phi(x) (the exact, erf-based GELU) and its derivative slope =
+   * gelu'(x) = Phi(x) + x * phi(x) for i < len, both relatively precise in the negative tail; x and y
+   * may be the same array. The backward pass is then dx = dy * slope (multiply): the derivative costs
+   * little more here, where Phi's exp is already being computed, and saves a second pass of exps.
+   */
+  geluForward(x: Float32Array, y: Float32Array, slope: Float32Array, len: number): void;
+  /** y = gelu(x) for inference: may trade relative precision in the negative tail for speed (absolute error < 1e-6 x max(1, |x|)). */
   geluForwardFast(x: Float32Array, y: Float32Array, len: number): void;
-
-  /** dx = dy * gelu'(x) = dy * (Phi(x) + x * phi(x)) for i < len. */
-  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, len: number): void;
 
   /**
    * Convolution of n images x [n x C x H x W] with weights w [F x C x k x k] and bias b [F]:

@@ -240,19 +240,17 @@ export const tsKernels: Kernels = {
     }
   },
 
-  geluForward(x, y, len) {
-    for (let i = 0; i < len; i++) { const v = x[i]; y[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2)); }
+  geluForward(x, y, slope, len) {
+    const k = 1 / Math.sqrt(2 * Math.PI);
+    for (let i = 0; i < len; i++) {
+      const v = x[i], phi = 0.5 * (1 + erf(v * Math.SQRT1_2));
+      y[i] = v * phi;
+      slope[i] = phi + v * k * Math.exp(-0.5 * v * v);
+    }
   },
 
   geluForwardFast(x, y, len) {
-    tsKernels.geluForward(x, y, len); // the reference is exact either way
-  },
-  geluBackward(x, dy, dx, len) {
-    const k = 1 / Math.sqrt(2 * Math.PI);
-    for (let i = 0; i < len; i++) {
-      const v = x[i];
-      dx[i] = dy[i] * (0.5 * (1 + erf(v * Math.SQRT1_2)) + v * k * Math.exp(-0.5 * v * v));
-    }
+    for (let i = 0; i < len; i++) { const v = x[i]; y[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2)); } // the reference is exact either way
   },
 
   reluBackward(y, dy, dx, len) {
@@ -268,8 +266,8 @@ export const tsKernels: Kernels = {
     }
   },
 
-  dropoutBackward(dy, mask, dx, len) {
-    for (let i = 0; i < len; i++) dx[i] = dy[i] * mask[i];
+  multiply(a, b, out, len) {
+    for (let i = 0; i < len; i++) out[i] = a[i] * b[i];
   },
 
   convForward(x, w, b, y, n, s) {

@@ -33,14 +33,13 @@ interface Exports {
   maxpoolBackward(dout: number, argmax: number, dinp: number, outLen: number, inLen: number): void;
   reluForward(x: number, y: number, len: number): void;
   dropoutForward(x: number, y: number, mask: number, len: number, threshold: number, scale: number, state: number): void;
-  dropoutBackward(dy: number, mask: number, dx: number, len: number): void;
+  multiply(a: number, b: number, out: number, len: number): void;
   reluBackward(y: number, dy: number, dx: number, len: number): void;
   batchnormStats(x: number, n: number, C: number, HW: number, mean: number, variance: number): void;
   batchnormApply(x: number, y: number, n: number, C: number, HW: number, mean: number, invstd: number, bias: number): void;
   batchnormBackward(x: number, dy: number, dx: number, dbias: number, n: number, C: number, HW: number, mean: number, invstd: number): void;
-  geluForward(x: number, y: number, len: number): void;
+  geluForward(x: number, y: number, slope: number, len: number): void;
   geluForwardFast(x: number, y: number, len: number): void;
-  geluBackward(x: number, dy: number, dx: number, len: number): void;
 }
 
 /**
@@ -270,21 +269,18 @@ export function createWasmKernels(module: WebAssembly.Module): Kernels {
       if (dx) get(pd, dx, 0, len);
     },
 
-    geluForward(x, y, len) {
-      inPlace(ex.geluForward, x, y, len);
+    geluForward(x, y, slope, len) {
+      begin();
+      const px = put(x, 0, len), ps = reserve(len);
+      go();
+      ex.geluForward(px, px, ps, len);
+      refresh();
+      get(px, y, 0, len);
+      get(ps, slope, 0, len);
     },
 
     geluForwardFast(x, y, len) {
       inPlace(ex.geluForwardFast, x, y, len);
-    },
-
-    geluBackward(x, dy, dx, len) {
-      begin();
-      const px = put(x, 0, len), pd = put(dy, 0, len);
-      go();
-      ex.geluBackward(px, pd, pd, len);
-      refresh();
-      get(pd, dx, 0, len);
     },
 
     dropoutForward(x, y, mask, len, keep, rng) {
@@ -301,13 +297,13 @@ export function createWasmKernels(module: WebAssembly.Module): Kernels {
       get(pm, mask, 0, len);
     },
 
-    dropoutBackward(dy, mask, dx, len) {
+    multiply(a, b, out, len) {
       begin();
-      const pd = put(dy, 0, len), pm = put(mask, 0, len);
+      const pa = put(a, 0, len), pb = put(b, 0, len);
       go();
-      ex.dropoutBackward(pd, pm, pd, len);
+      ex.multiply(pa, pb, pa, len);
       refresh();
-      get(pd, dx, 0, len);
+      get(pa, out, 0, len);
     },
 
     convForward(x, w, b, y, n, s: ConvShape) {

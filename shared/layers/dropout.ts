@@ -65,7 +65,7 @@ export class DropoutLayer implements Layer {
 
   backward(_x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, kernels: Kernels = tsKernels): void {
     if (!dx) return;
-    kernels.dropoutBackward(dy, this.mask, dx, n * this.units);
+    kernels.multiply(dy, this.mask, dx, n * this.units);
   }
 }
 

@@ -1,5 +1,6 @@
-// GELU: y = x * Phi(x), the exact (erf-based) form PyTorch's nn.GELU() and ONNX's Erf give. Backward
-// needs the input x (gelu is not invertible from y), which the network keeps anyway.
+// GELU: y = x * Phi(x), the exact (erf-based) form PyTorch's nn.GELU() and ONNX's Erf give. A training
+// forward also writes the slope gelu'(x) (nearly free there), so backward is one multiply. The slope
+// buffer exists only once the layer has trained: a frozen network (the Worker) never allocates it.
 
 import type { Kernels } from "../kernels/kernels.ts";
 import type { Shape } from "../spec.ts";
@@ -7,6 +8,7 @@ import type { ForwardContext, Layer } from "./layer.ts";
 
 export class GeluLayer implements Layer {
   readonly params = [];
+  private slope = new Float32Array(0);
   constructor(readonly name: string, readonly inShape: Shape, readonly outShape: Shape) {}
 
   resize(): void {}
@@ -14,12 +16,15 @@ export class GeluLayer implements Layer {
   forward(x: Float32Array, y: Float32Array, n: number, { kernels, train }: ForwardContext): void {
     // Inference takes the faster form (same values within 1e-6); training the one precise in the tail.
     const len = n * this.inShape[0] * this.inShape[1] * this.inShape[2];
-    if (train) kernels.geluForward(x, y, len);
-    else kernels.geluForwardFast(x, y, len);
+    if (!train) { kernels.geluForwardFast(x, y, len); return; }
+    if (this.slope.length !== len) this.slope = new Float32Array(len);
+    kernels.geluForward(x, y, this.slope, len);
   }
 
-  backward(x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, kernels: Kernels): void {
+  backward(_x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, kernels: Kernels): void {
     if (!dx) return;
-    kernels.geluBackward(x, dy, dx, n * this.inShape[0] * this.inShape[1] * this.inShape[2]);
+    const len = n * this.inShape[0] * this.inShape[1] * this.inShape[2];
+    if (this.slope.length !== len) throw new Error(`${this.name}: backward needs a training forward of the same batch first`);
+    kernels.multiply(dy, this.slope, dx, len);
   }
 }

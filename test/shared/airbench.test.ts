@@ -53,6 +53,12 @@ describe("new layers: gradient checks", () => {
       const layer = new GeluLayer("gelu1", [3, 5, 7], [3, 5, 7]);
       for (const r of checkLayer(layer, 2, kernels)) expect(r.relError, r.name).toBeLessThan(5e-3);
     });
+    it(`GELU backward after an inference forward is refused, not wrong (${kernels.name} kernels)`, () => {
+      const layer = new GeluLayer("gelu1", [2, 2, 2], [2, 2, 2]);
+      const x = new Float32Array(8).fill(0.5), y = new Float32Array(8), g = new Float32Array(8);
+      layer.forward(x, y, 1, { kernels, train: false, rng: new Rng(1) });
+      expect(() => layer.backward(x, y, g, g, 1, kernels)).toThrow("gelu1: backward needs a training forward of the same batch first");
+    });
     it(`the whole tiny airbench net (train mode), ${kernels.name} kernels`, () => {
       const net = new Network(tiny(), { kernels });
       initNetwork(net, 3);

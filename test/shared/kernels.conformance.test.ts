@@ -193,7 +193,7 @@ for (const k of IMPLEMENTATIONS) {
       }
     });
 
-    it("gelu forward (both forms)/backward: x Phi(x) and Phi(x) + x phi(x) within 1e-6 on [-9, 9], odd lengths, nothing past len", () => {
+    it("gelu forward (both forms) and the training form's slope: x Phi(x) and Phi(x) + x phi(x) within 1e-6 on [-9, 9], odd lengths, nothing past len", () => {
       // A float64 erf by its Maclaurin series (|x| <= 3) or continued fraction (beyond): ~1e-15.
       const erf64 = (z: number): number => {
         const a = Math.abs(z);
@@ -209,23 +209,27 @@ for (const k of IMPLEMENTATIONS) {
       for (const len of [1, 3, 4, 7, 1001]) {
         const x = new Float32Array(len + 1).fill(7);
         for (let i = 0; i < len; i++) x[i] = len === 1001 ? -9 + (18 * i) / 1000 : rng.uniform() * 8 - 4;
-        const y = new Float32Array(len + 1).fill(7), yFast = y.slice(), dy = rand(len, rng), dx = new Float32Array(len + 1).fill(7);
-        k.geluForward(x, y, len);
+        const y = new Float32Array(len + 1).fill(7), yFast = y.slice(), slope = y.slice();
+        k.geluForward(x, y, slope, len);
         k.geluForwardFast(x, yFast, len);
-        k.geluBackward(x, dy, dx, len);
         for (let i = 0; i < len; i++) {
           const v = x[i], phi = 0.5 * (1 + erf64(v / Math.SQRT2)), density = Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
           expect(Math.abs(y[i] - v * phi), `gelu(${v})`).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)));
           // The training form is also relatively precise in the negative tail (gradient checks need it).
           if (Math.abs(v) <= 5) expect(Math.abs(y[i] - v * phi), `gelu(${v}) relative`).toBeLessThanOrEqual(2e-5 * Math.abs(v * phi));
           expect(Math.abs(yFast[i] - v * phi), `fast gelu(${v})`).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)));
-          expect(Math.abs(dx[i] - dy[i] * (phi + v * density)), `gelu'(${v})`).toBeLessThan(1e-6);
+          expect(Math.abs(slope[i] - (phi + v * density)), `gelu'(${v})`).toBeLessThan(1e-6);
+          if (Math.abs(v) <= 5) expect(Math.abs(slope[i] - (phi + v * density)), `gelu'(${v}) relative`).toBeLessThanOrEqual(2e-5 * Math.abs(phi + v * density));
         }
-        expect([y[len], yFast[len], dx[len]]).toEqual([7, 7, 7]);
+        expect([y[len], yFast[len], slope[len]]).toEqual([7, 7, 7]);
+        // In place (y = x), as the layer may call it.
+        const inPlace = x.slice();
+        k.geluForward(inPlace, inPlace, slope, len);
+        expect(inPlace.subarray(0, len)).toEqual(y.subarray(0, len));
       }
     });
 
-    it("dropout: the same mask as rng.uniform() < keep drawn in order, the same rng state after; backward", () => {
+    it("dropout: the same mask as rng.uniform() < keep drawn in order, the same rng state after; backward (multiply)", () => {
       for (const [len, keep] of [[1, 0.5], [7, 0.5], [1000, 0.9], [333, 0.1], [64, 1 - 2 ** -30]]) {
         const x = rand(len, rng);
         x[0] = NaN; if (len > 2) { x[1] = -3; x[2] = Infinity; }
@@ -241,7 +245,7 @@ for (const k of IMPLEMENTATIONS) {
         expect([y[len], mask[len]]).toEqual([7, 7]);
         expect(r.getState()).toEqual(want.getState());
         const dy = rand(len, rng), dx = new Float32Array(len);
-        k.dropoutBackward(dy, mask, dx, len);
+        k.multiply(dy, mask, dx, len);
         for (let i = 0; i < len; i++) expect(dx[i]).toBe(Math.fround(dy[i] * mask[i]));
       }
     });

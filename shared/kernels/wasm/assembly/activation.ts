@@ -1,7 +1,9 @@
 // GELU, exact (erf-based) form, in f32x4. Training: erf from W. J. Cody's erfc = t * exp(-z^2 + P(t))
 // with t = 1 / (1 + z/2) (Numerical Recipes' erfcc, relative error < 1.2e-7), and exp by Cephes' expf
 // (range reduction by ln 2 in two parts, a degree-5 polynomial, the power of two built in the
-// exponent bits). Inference (frozen networks): a rational erf without exp (phiFast). All branch-free.
+// exponent bits); exp(-z^2) is the normal density too, so the forward also writes the slope
+// gelu'(x) = Phi(x) + x phi(x) for the backward. Inference (frozen networks): a rational erf without
+// exp (phiFast). All branch-free.
 
 // @ts-ignore: decorator
 @inline function expv(x: v128): v128 {
@@ -19,9 +21,26 @@
   return f32x4.mul(p, pow2);
 }
 
-/** erfc(|x| / sqrt 2) for each lane: the tail probability 2 * (1 - Phi(|x|)). */
 // @ts-ignore: decorator
-@inline function tail(x: v128): v128 {
+@inline function loadTail(p: usize, left: i32): v128 {
+  let v = f32x4.splat(0);
+  if (left > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (left > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + 4));
+  if (left > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 8));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function storeTail(p: usize, v: v128, left: i32): void {
+  if (left > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+  if (left > 1) store<f32>(p + 4, f32x4.extract_lane(v, 1));
+  if (left > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
+}
+
+/** The forward of a training GELU on one vector: writes x * Phi(x) to y and Phi(x) + x phi(x) to slope. */
+// @ts-ignore: decorator
+@inline function geluTrain(x: v128, y: usize, slope: usize, left: i32): void {
+  // tail = erfc(|x| / sqrt 2) = t exp(P(t)) exp(-z^2), and exp(-z^2) = sqrt(2 pi) phi(x).
   const z = f32x4.mul(f32x4.abs(x), f32x4.splat(0.70710678118654752));
   const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(z, f32x4.splat(0.5))));
   let p = f32x4.splat(0.17087277);
@@ -34,22 +53,26 @@
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.37409196));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.00002368));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.26551223));
-  return f32x4.mul(t, expv(f32x4.sub(p, f32x4.mul(z, z))));
-}
-
-/** Phi(x) = 1 - tail/2 for x >= 0, tail/2 for x < 0. */
-// @ts-ignore: decorator
-@inline function phiCdf(x: v128): v128 {
-  const h = f32x4.mul(tail(x), f32x4.splat(0.5));
-  return v128.bitselect(h, f32x4.sub(f32x4.splat(1), h), f32x4.lt(x, f32x4.splat(0)));
+  const gauss = expv(f32x4.neg(f32x4.mul(z, z)));
+  const h = f32x4.mul(f32x4.mul(t, expv(p)), f32x4.mul(gauss, f32x4.splat(0.5))); // tail / 2
+  const phi = v128.bitselect(h, f32x4.sub(f32x4.splat(1), h), f32x4.lt(x, f32x4.splat(0)));
+  const out = f32x4.mul(x, phi);
+  const d = f32x4.add(phi, f32x4.mul(x, f32x4.mul(gauss, f32x4.splat(0.39894228040143268))));
+  if (left >= 4) {
+    v128.store(y, out);
+    v128.store(slope, d);
+  } else {
+    storeTail(y, out, left);
+    storeTail(slope, d, left);
+  }
 }
 
 /**
  * Phi(x) = (1 + erf(x / sqrt 2)) / 2 for each lane, erf as the rational function Eigen and XLA use for
  * f32 (odd degree-13 over even degree-8 polynomial on [-4, 4], where erf reaches 1 in f32): absolute
- * error < 5e-7, one division and no exp: 2.3x faster than phiCdf. Its Phi(x) for x << 0 is a
+ * error < 5e-7, one division and no exp: 2.3x faster than the erfc form. Its Phi(x) for x << 0 is a
  * difference of numbers near 1, so only absolutely (not relatively) accurate: fine for inference,
- * too noisy for the gradient checks of a whole training network, so training keeps phiCdf.
+ * too noisy for the gradient checks of a whole training network, so training keeps the erfc form.
  */
 // @ts-ignore: decorator
 @inline function phiFast(v: v128): v128 {
@@ -69,61 +92,28 @@
   return f32x4.mul(f32x4.add(erf, f32x4.splat(1)), f32x4.splat(0.5));
 }
 
-// @ts-ignore: decorator
-@inline function loadTail(p: usize, left: i32): v128 {
-  let v = f32x4.splat(0);
-  if (left > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
-  if (left > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + 4));
-  if (left > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 8));
-  return v;
-}
-
-// @ts-ignore: decorator
-@inline function storeTail(p: usize, v: v128, left: i32): void {
-  if (left > 0) store<f32>(p, f32x4.extract_lane(v, 0));
-  if (left > 1) store<f32>(p + 4, f32x4.extract_lane(v, 1));
-  if (left > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
-}
-
-/** y = x * Phi(x) (phiFast if `fast`, a constant at each call); x and y may be the same. The last len % 4 values go through the same vector code. */
-// @ts-ignore: decorator
-@inline function geluLoop(x: usize, y: usize, len: i32, fast: bool): void {
+/** y = x * Phi(x) by phiFast (inference: absolute error < 1e-6 x max(1, |x|)); x and y may be the same. The last len % 4 values go through the same vector code. */
+export function geluForwardFast(x: usize, y: usize, len: i32): void {
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const v = v128.load(x + <usize>(i << 2));
-    v128.store(y + <usize>(i << 2), f32x4.mul(v, fast ? phiFast(v) : phiCdf(v)));
+    v128.store(y + <usize>(i << 2), f32x4.mul(v, phiFast(v)));
   }
   if (i < len) {
     const v = loadTail(x + <usize>(i << 2), len - i);
-    storeTail(y + <usize>(i << 2), f32x4.mul(v, fast ? phiFast(v) : phiCdf(v)), len - i);
+    storeTail(y + <usize>(i << 2), f32x4.mul(v, phiFast(v)), len - i);
   }
 }
 
-/** y = x * Phi(x), precise in the negative tail (training). */
-export function geluForward(x: usize, y: usize, len: i32): void {
-  geluLoop(x, y, len, false);
-}
-
-/** The same with phiFast: for inference (absolute error < 1e-6 x max(1, |x|)). */
-export function geluForwardFast(x: usize, y: usize, len: i32): void {
-  geluLoop(x, y, len, true);
-}
-
-// @ts-ignore: decorator
-@inline function geluGrad(v: v128, g: v128): v128 {
-  const density = f32x4.mul(expv(f32x4.mul(f32x4.mul(v, v), f32x4.splat(-0.5))), f32x4.splat(0.39894228040143268));
-  return f32x4.mul(g, f32x4.add(phiCdf(v), f32x4.mul(v, density)));
-}
-
-/** dx = dy * (Phi(x) + x * phi(x)). */
-export function geluBackward(x: usize, dy: usize, dx: usize, len: i32): void {
+/** Training: y = x * Phi(x) and slope = gelu'(x), precise in the negative tail; x and y may be the same. */
+export function geluForward(x: usize, y: usize, slope: usize, len: i32): void {
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const o = <usize>(i << 2);
-    v128.store(dx + o, geluGrad(v128.load(x + o), v128.load(dy + o)));
+    geluTrain(v128.load(x + o), y + o, slope + o, 4);
   }
   if (i < len) {
     const o = <usize>(i << 2);
-    storeTail(dx + o, geluGrad(loadTail(x + o, len - i), loadTail(dy + o, len - i)), len - i);
+    geluTrain(loadTail(x + o, len - i), y + o, slope + o, len - i);
   }
 }

@@ -28,16 +28,16 @@ export function dropoutForward(x: usize, y: usize, mask: usize, len: i32, thresh
   store<u32>(state, s0); store<u32>(state, s1, 4); store<u32>(state, s2, 8); store<u32>(state, s3, 12);
 }
 
-/** dx = dy * mask. */
-export function dropoutBackward(dy: usize, mask: usize, dx: usize, len: i32): void {
+/** out = a * b elementwise (the backward of dropout and GELU: dy times the mask or slope). */
+export function multiply(a: usize, b: usize, out: usize, len: i32): void {
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const o = <usize>(i << 2);
-    v128.store(dx + o, f32x4.mul(v128.load(dy + o), v128.load(mask + o)));
+    v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
   }
   for (; i < len; i++) {
     const o = <usize>(i << 2);
-    store<f32>(dx + o, load<f32>(dy + o) * load<f32>(mask + o));
+    store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o));
   }
 }
 

@@ -29,6 +29,6 @@ export { gemm } from "./gemm";
 export { convPreparedBytes, convForward, convBackward, im2col, col2im } from "./conv";
 export { affineForward, affineBackward } from "./affine";
 export { maxpoolForward, maxpoolBackward } from "./pooling";
-export { dropoutForward, dropoutBackward, reluForward, reluBackward } from "./elementwise";
+export { dropoutForward, multiply, reluForward, reluBackward } from "./elementwise";
 export { batchnormStats, batchnormApply, batchnormBackward } from "./normalization";
-export { geluForward, geluForwardFast, geluBackward } from "./activation";
+export { geluForward, geluForwardFast } from "./activation";
