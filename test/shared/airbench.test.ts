@@ -62,7 +62,11 @@ describe("new layers: gradient checks", () => {
     it(`the whole tiny airbench net (train mode), ${kernels.name} kernels`, () => {
       const net = new Network(tiny(), { kernels });
       initNetwork(net, 3);
-      for (const r of checkNetwork(net, 4, 5)) expect(r.relError, `${r.name}: ${r.relError}`).toBeLessThan(5e-2);
+      // 0.1, not seed-cnn's 0.05: conv1's bias gradient passes through every layer, and the finite
+      // differences of the loss see the float32 rounding of the Wasm kernels' Winograd F(4x4, 3x3)
+      // forward (~1e-4): measured 0.068 for it at eps 1e-3 (ts kernels: 5e-3), every other tensor
+      // < 0.05. A dropped or wrong gradient gives > 0.5.
+      for (const r of checkNetwork(net, 4, 5)) expect(r.relError, `${r.name}: ${r.relError}`).toBeLessThan(0.1);
     });
   }
   it("global max and average pooling", () => {

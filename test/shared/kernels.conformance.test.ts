@@ -5,7 +5,11 @@
 // Tolerance: results are compared with float64 naive sums as |got - want| / max(1, |want|) and must
 // stay below tol(K) = 1e-5 * max(1, sqrt(K / 64)), K the length of the sum behind each value (float32
 // rounding grows like sqrt(K) when the order of a sum changes: ~1.5e-5 measured at K = 512..2048 for
-// both implementations). Pure data movement (im2col, pooling, ReLU) must be exact.
+// both implementations). Pure data movement (im2col, pooling, ReLU) must be exact. One exception:
+// the forward pass of 3x3 stride-1 convolutions with >= 8 channels, which the Wasm kernels compute by
+// Winograd F(4x4, 3x3): its transforms scale values by up to 5 per side, so float32 rounding there is
+// ~1e-4 (measured 1.6e-5 - 1.1e-4 on the shapes below; a float64 model of it gives 2.1e-4 at K = 576),
+// and the bound is WINOGRAD_FORWARD x tol(K). A wrong transform is off by far more (~1e-1).
 
 import { describe, expect, it } from "vitest";
 import { convShape, Rng, type ConvShape } from "../../shared/index.ts";
@@ -22,6 +26,8 @@ function maxRelDiff(a: Float32Array, b: ArrayLike<number>): number {
 const TOL = 1e-5;
 /** The tolerance for values that are sums of K products. */
 const tol = (K: number): number => TOL * Math.max(1, Math.sqrt(K / 64));
+const WINOGRAD_FORWARD = 10;
+const winograd = (s: ConvShape): boolean => s.k === 3 && s.stride === 1 && s.C >= 8;
 
 const rand = (n: number, rng: Rng) => new Float32Array(n).map(() => rng.uniform() * 2 - 1);
 
@@ -257,7 +263,7 @@ for (const k of IMPLEMENTATIONS) {
         const outLen = n * F * s.OH * s.OW;
         const y = new Float32Array(outLen + 3).fill(7);
         k.convForward(x, w, b, y, n, s);
-        expect(maxRelDiff(y.subarray(0, outLen), naiveConv(x, w, b, n, s))).toBeLessThan(tol(C * ks * ks));
+        expect(maxRelDiff(y.subarray(0, outLen), naiveConv(x, w, b, n, s))).toBeLessThan(tol(C * ks * ks) * (winograd(s) ? WINOGRAD_FORWARD : 1));
         expect(Array.from(y.subarray(outLen))).toEqual([7, 7, 7]);
         const dy = rand(outLen, rng), want = naiveConvBackward(x, w, dy, n, s);
         const dw = new Float32Array(w.length).fill(7), db = new Float32Array(F).fill(7), dx = new Float32Array(x.length + 2).fill(7);

@@ -1,5 +1,6 @@
-// Winograd F(2x2, 3x3) for 3 x 3 stride-1 convolutions. Per 2 x 2 output tile t and channel c, the
-// 4 x 4 input patch d becomes V = B^T d B; per filter f and channel c, U = G g G^T; then for each of
+// Winograd F(2x2, 3x3) for the backward pass of 3 x 3 stride-1 convolutions, and the layout it shares
+// with the forward pass's F(4x4, 3x3) (winograd-forward.ts). Per 2 x 2 output tile t and channel c,
+// the 4 x 4 input patch d becomes V = B^T d B; per filter f and channel c, U = G g G^T; for each of
 // the 16 positions xi, M_xi [T x F] = V_xi [T x C] * U_xi [C x F] (one matrix product per xi, 2.25x
 // fewer multiply-adds than the direct convolution) and each output tile is A^T M A.
 // Channels are the vector lanes of the transforms (the image is first copied to a zero-bordered
@@ -25,7 +26,7 @@ import { KC, MR, macro, packA, packB } from "./gemm";
  * x [C][H][W] -> Q [Hq][Wq][Cp] with Q[y][x][c] = x[c][y - pad][x - pad] inside the image. Q must be
  * zeroed once beforehand; only the image's pixels are written, so borders and padding channels stay 0.
  */
-function toChannelsLast(x: usize, C: i32, H: i32, W: i32, pad: i32, Q: usize, Wq: i32, Cp: i32): void {
+export function toChannelsLast(x: usize, C: i32, H: i32, W: i32, pad: i32, Q: usize, Wq: i32, Cp: i32): void {
   const rowStride = <usize>(Wq * Cp) << 2, pixStride = <usize>Cp << 2;
   for (let c = 0; c < C; c++) {
     let src = x + <usize>(c * H * W << 2);
@@ -79,14 +80,14 @@ function wgInput(Q: usize, Wq: i32, Cp: i32, tilesY: i32, tilesX: i32, V: usize,
   v128.store(p + 3 * vStride, f32x4.sub(t1, t3));
 }
 
-const zeros9 = memory.data(48, 16); // a zero 3 x 3 kernel (+ slack) for the lanes past F or C
-const gbuf = memory.data(144, 16); // nine gathered vectors: g_k for four kernels (the lanes)
+export const zeros9 = memory.data(48, 16); // a zero 3 x 3 kernel (+ slack) for the lanes past F or C
+export const gbuf = memory.data(144, 16); // nine gathered vectors: g_k for four kernels (the lanes)
 
 /**
  * gbuf[k] = lanes (s0[k], s1[k], s2[k], s3[k]) for k = 0..8 (s_l: the 9 floats of one 3 x 3 kernel):
  * two 4 x 4 transposes and a gather of the ninth floats (2x faster than 36 single-lane loads).
  */
-function gather9(s0: usize, s1: usize, s2: usize, s3: usize): void {
+export function gather9(s0: usize, s1: usize, s2: usize, s3: usize): void {
   transpose4rows(v128.load(s0), v128.load(s1), v128.load(s2), v128.load(s3), gbuf);
   transpose4rows(v128.load(s0, 16), v128.load(s1, 16), v128.load(s2, 16), v128.load(s3, 16), gbuf + 64);
   const lo = i32x4.shuffle(v128.load32_zero(s0, 32), v128.load32_zero(s1, 32), 0, 4, 0, 4);
@@ -118,26 +119,6 @@ function transformG(dst: usize, uStride: usize): void {
   wgWeightRow(f32x4.add(e0, h0), f32x4.add(e1, h1), f32x4.add(e2, h2), dst, uStride, 4, half);
   wgWeightRow(f32x4.sub(e0, h0), f32x4.sub(e1, h1), f32x4.sub(e2, h2), dst, uStride, 8, half);
   wgWeightRow(g6, g7, g8, dst, uStride, 12, half);
-}
-
-/** Weight transform U = G g G^T, packed for the forward products as B panels per xi: [Fp/8][Cp][8]. */
-function wgWeights(w: usize, F: i32, C: i32, U: usize): void {
-  const Cp = wgCp(C), Fp = wgFp(F);
-  const uStride = xiStride(Cp * Fp);
-  // Every element of U is written once: filters past F and channels past C as zeros.
-  for (let f0 = 0; f0 < Fp; f0 += 4) {
-    const panel = U + (<usize>((f0 >> 3) * Cp * 8 + (f0 & 7)) << 2);
-    for (let c = 0; c < Cp; c++) {
-      const ok = c < C;
-      gather9(
-        ok && f0 < F ? w + (<usize>(f0 * C + c) * 36) : zeros9,
-        ok && f0 + 1 < F ? w + (<usize>((f0 + 1) * C + c) * 36) : zeros9,
-        ok && f0 + 2 < F ? w + (<usize>((f0 + 2) * C + c) * 36) : zeros9,
-        ok && f0 + 3 < F ? w + (<usize>((f0 + 3) * C + c) * 36) : zeros9,
-      );
-      transformG(panel + (<usize>c << 5), uStride);
-    }
-  }
 }
 
 /** Weight transform for the input gradient: U_xi as [Fp][Cp] rows (channels contiguous; Cp a multiple of 8). */
@@ -175,7 +156,7 @@ function wgWeightsRows(w: usize, F: i32, C: i32, Fp: i32, Cp: i32, U: usize): vo
  * V instead ran at half the speed).
  */
 // @ts-ignore: decorator
-@inline function kernel4x8packed(kc: i32, a: usize, b: usize, bStep: usize, c: usize, ldc: usize): void {
+@inline export function kernel4x8packed(kc: i32, a: usize, b: usize, bStep: usize, c: usize, ldc: usize): void {
   let x00 = f32x4.splat(0), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
@@ -194,133 +175,6 @@ function wgWeightsRows(w: usize, F: i32, C: i32, Fp: i32, Cp: i32, U: usize): vo
   v128.store(c1, x10); v128.store(c1, x11, 16);
   v128.store(c2, x20); v128.store(c2, x21, 16);
   v128.store(c3, x30); v128.store(c3, x31, 16);
-}
-
-/**
- * M_xi [T x Fp] = V_xi [T x Cp] * U_xi [Cp x Fp] for all 16 xi (T a multiple of 4, Fp of 8; V and M
- * hold Tp rows per xi). Each V_xi is first packed into A panels [T/4][Cp][4] at ap (Tp x Cp floats;
- * one pass over V, next to Fp/8 passes of the product).
- */
-function wgProducts(V: usize, U: usize, M: usize, T: i32, Tp: i32, Cp: i32, Fp: i32, ap: usize): void {
-  const vStride = xiStride(Tp * Cp), uStride = xiStride(Cp * Fp), mStride = xiStride(Tp * Fp);
-  const ldc = <usize>Fp << 2, panel = <usize>(Cp * MR) << 2;
-  for (let xi = 0; xi < 16; xi++) {
-    const v = V + <usize>xi * vStride, u = U + <usize>xi * uStride, m = M + <usize>xi * mStride;
-    packA(T, Cp, v, Cp, 1, ap, panel);
-    for (let fb = 0; fb < Fp; fb += 8) {
-      const b = u + <usize>(fb * Cp << 2);
-      let a = ap;
-      for (let tb = 0; tb < T; tb += 4) {
-        kernel4x8packed(Cp, a, b, 32, m + (<usize>(tb * Fp + fb) << 2), ldc);
-        a += panel;
-      }
-    }
-  }
-}
-
-/** Output transform of one image's tiles (M rows t0..): y [F][OH][OW] = A^T M A + b. */
-function wgOutput(M: usize, Tp: i32, Fp: i32, t0: i32, tilesY: i32, tilesX: i32, bias: usize, y: usize, F: i32, OH: i32, OW: i32): void {
-  const mStride = xiStride(Tp * Fp);
-  const plane = <usize>(OH * OW) << 2;
-  const zero = f32x4.splat(0);
-  let t = t0;
-  for (let ty = 0; ty < tilesY; ty++) {
-    for (let tx = 0; tx < tilesX; tx++, t++) {
-      const oy = 2 * ty, ox = 2 * tx;
-      const full = oy + 1 < OH && ox + 1 < OW;
-      for (let f = 0; f < F; f += 4) {
-        const m = M + (<usize>(t * Fp + f) << 2);
-        // s_j = (A^T M)_{.,j}: s0j = m0j + m1j + m2j, s1j = m1j - m2j - m3j.
-        const m0 = v128.load(m), m1 = v128.load(m + mStride), m2 = v128.load(m + 2 * mStride), m3 = v128.load(m + 3 * mStride);
-        const m4 = v128.load(m + 4 * mStride), m5 = v128.load(m + 5 * mStride), m6 = v128.load(m + 6 * mStride), m7 = v128.load(m + 7 * mStride);
-        const m8 = v128.load(m + 8 * mStride), m9 = v128.load(m + 9 * mStride), m10 = v128.load(m + 10 * mStride), m11 = v128.load(m + 11 * mStride);
-        const m12 = v128.load(m + 12 * mStride), m13 = v128.load(m + 13 * mStride), m14 = v128.load(m + 14 * mStride), m15 = v128.load(m + 15 * mStride);
-        const s00 = f32x4.add(f32x4.add(m0, m4), m8), s01 = f32x4.add(f32x4.add(m1, m5), m9);
-        const s02 = f32x4.add(f32x4.add(m2, m6), m10), s03 = f32x4.add(f32x4.add(m3, m7), m11);
-        const s10 = f32x4.sub(f32x4.sub(m4, m8), m12), s11 = f32x4.sub(f32x4.sub(m5, m9), m13);
-        const s12 = f32x4.sub(f32x4.sub(m6, m10), m14), s13 = f32x4.sub(f32x4.sub(m7, m11), m15);
-        const bv = f + 4 <= F ? v128.load(bias + <usize>(f << 2)) : zero;
-        const y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bv);
-        const y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv);
-        const y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv);
-        const y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv);
-        const o = y + (<usize>(f * OH * OW + oy * OW + ox) << 2);
-        if (full && f + 4 <= F) {
-          wgStore4(y00, o, plane);
-          wgStore4(y01, o + 4, plane);
-          wgStore4(y10, o + <usize>(OW << 2), plane);
-          wgStore4(y11, o + <usize>(OW << 2) + 4, plane);
-        } else {
-          wgStorePartial(y00, y01, y10, y11, o, plane, F - f, oy + 1 < OH, ox + 1 < OW, OW, bias + <usize>(f << 2), f + 4 <= F);
-        }
-      }
-    }
-  }
-}
-
-/** Lane l of v to p + l * plane. */
-// @ts-ignore: decorator
-@inline function wgStore4(v: v128, p: usize, plane: usize): void {
-  v128.store32_lane(p, v, 0);
-  v128.store32_lane(p + plane, v, 1);
-  v128.store32_lane(p + 2 * plane, v, 2);
-  v128.store32_lane(p + 3 * plane, v, 3);
-}
-
-/** Edge tiles and the last filters: only real outputs are written (bias added here when it was not loaded). */
-function wgStorePartial(y00: v128, y01: v128, y10: v128, y11: v128, o: usize, plane: usize, lanes: i32, row2: bool, col2: bool, OW: i32, bias: usize, hadBias: bool): void {
-  const t = memory.data(64, 16);
-  v128.store(t, y00); v128.store(t, y01, 16); v128.store(t, y10, 32); v128.store(t, y11, 48);
-  const n = lanes < 4 ? lanes : 4;
-  for (let l = 0; l < n; l++) {
-    const b: f32 = hadBias ? 0 : load<f32>(bias + <usize>(l << 2));
-    const p = o + <usize>l * plane;
-    store<f32>(p, load<f32>(t + <usize>(l << 2)) + b);
-    if (col2) store<f32>(p + 4, load<f32>(t + <usize>(16 + (l << 2))) + b);
-    if (row2) {
-      store<f32>(p + <usize>(OW << 2), load<f32>(t + <usize>(32 + (l << 2))) + b);
-      if (col2) store<f32>(p + <usize>(OW << 2) + 4, load<f32>(t + <usize>(48 + (l << 2))) + b);
-    }
-  }
-}
-
-/** Images per chunk: V and M of a chunk take about 512 KiB (they stay in L2 between the steps). */
-function wgChunk(tilesPerImage: i32, Cp: i32, Fp: i32, n: i32): i32 {
-  const perImage = 16 * tilesPerImage * (Cp + Fp) * 4;
-  const c = (512 * 1024) / perImage;
-  return c < 1 ? 1 : c > n ? n : c;
-}
-
-/** 3 x 3, stride 1 convolution (any padding) by Winograd F(2x2, 3x3). */
-export function convForwardWinograd(
-  x: usize, w: usize, bias: usize, y: usize, n: i32, C: i32, H: i32, W: i32, F: i32, pad: i32, OH: i32, OW: i32,
-  prepared: usize, ready: i32,
-): void {
-  const Cp = wgCp(C), Fp = wgFp(F);
-  const tilesY = (OH + 1) >> 1, tilesX = (OW + 1) >> 1, tpi = tilesY * tilesX;
-  const Hq = 2 * tilesY + 2, Wq = 2 * tilesX + 2;
-  const U = prepared ? prepared : alloc(16 * xiStride(Cp * Fp));
-  if (!prepared || !ready) wgWeights(w, F, C, U);
-  const qBytes = <usize>(Hq * Wq * Cp) << 2;
-  const Q = alloc(qBytes);
-  memory.fill(Q, 0, qBytes);
-  const chunk = wgChunk(tpi, Cp, Fp, n);
-  const Tp = roundUp(chunk * tpi, 4);
-  const V = alloc(16 * xiStride(Tp * Cp)), M = alloc(16 * xiStride(Tp * Fp)), ap = alloc(<usize>(Tp * Cp) << 2);
-  const vStride = xiStride(Tp * Cp);
-  for (let i0 = 0; i0 < n; i0 += chunk) {
-    const cn = imin(chunk, n - i0);
-    for (let i = 0; i < cn; i++) {
-      toChannelsLast(x + <usize>((i0 + i) * C * H * W << 2), C, H, W, pad, Q, Wq, Cp);
-      wgInput(Q, Wq, Cp, tilesY, tilesX, V, i * tpi, vStride);
-    }
-    // Rows of V past the chunk's last tile hold whatever was there: each row of M depends only on its
-    // own row of V, and those rows of M are never read.
-    wgProducts(V, U, M, roundUp(cn * tpi, 4), Tp, Cp, Fp, ap);
-    for (let i = 0; i < cn; i++) {
-      wgOutput(M, Tp, Fp, i * tpi, tilesY, tilesX, bias, y + <usize>((i0 + i) * F * OH * OW << 2), F, OH, OW);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,7 +316,7 @@ function wgChunkBackward(tilesPerImage: i32, Cp: i32, Fp: i32, n: i32): i32 {
   return c < 1 ? 1 : c > n ? n : c;
 }
 
-/** Gradients of convForwardWinograd: dw, db overwritten; dx overwritten unless 0. */
+/** Gradients of a 3 x 3 stride-1 convolution: dw, db overwritten; dx overwritten unless 0. */
 export function convBackwardWinograd(x: usize, w: usize, dy: usize, dw: usize, db: usize, dx: usize, n: i32, C: i32, H: i32, W: i32, F: i32, pad: i32, OH: i32, OW: i32): void {
   const L = OH * OW;
   for (let f = 0; f < F; f++) {
