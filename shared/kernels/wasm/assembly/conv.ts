@@ -1,10 +1,10 @@
 // Convolutions pack their B operand straight from the image through two offset tables (im2col
-// without the column matrix); 3 x 3 stride-1 ones with >= 8 input channels use Winograd: F(4x4, 3x3)
-// forward (winograd-forward.ts) and F(2x2, 3x3) backward (winograd.ts).
+// without the column matrix); 3 x 3 stride-1 ones with >= 8 input channels use Winograd F(4x4, 3x3),
+// forward (winograd-forward.ts) and backward (winograd-backward.ts).
 
 import { alloc, imin, blockOf, roundUp, copyFloats, fillFloats, sumFloats } from "./memory";
 import { MR, NR, KC, NC, packA, packB, macro } from "./gemm";
-import { convBackwardWinograd } from "./winograd";
+import { convBackwardWinograd } from "./winograd-backward";
 import { convForwardWinograd, wg4PreparedBytes } from "./winograd-forward";
 
 // ---------------------------------------------------------------------------------------------
@@ -114,9 +114,9 @@ function packConvBT(P: usize, rowOff: usize, nc: i32, colOff: usize, kc: i32, bp
  * Winograd for 3 x 3 stride 1 with at least 8 input channels. Measured (seed-cnn, batch 1 / 100):
  * 1.7x / 1.8x faster on 16 -> 32 channels, 1.7x / 2.0x on 32 -> 64, 1.2x / 2.2x on 64 -> 128; on
  * 3 -> 16 channels (conv1) it is 2x slower (the transforms outweigh a product of depth 4).
- * F(4x4, 3x3) in the forward pass is another 1.45-1.65x on airbench's convolutions at batch 256
- * (conv2-conv7, measured alternating with F(2x2, 3x3) in one process), for float32 results within
- * ~1e-4 of the exact sums instead of ~1e-5.
+ * (Those figures were F(2x2, 3x3).) F(4x4, 3x3) is another 1.45-1.65x forward and 1.47-1.57x
+ * backward on airbench's convolutions at batch 256 (conv2-conv7, measured alternating with
+ * F(2x2, 3x3) in one process), for float32 results within ~1e-4 of the exact sums instead of ~1e-5.
  */
 function useWinograd(C: i32, k: i32, s: i32): bool {
   return k == 3 && s == 1 && C >= 8;

@@ -1,8 +1,8 @@
-// Winograd F(4x4, 3x3) for the forward pass of 3 x 3 stride-1 convolutions: the scheme and layout of
-// winograd.ts with 4 x 4 output tiles, 6 x 6 input patches and 36 positions xi (Lavin and Gray's matrices for the
-// points 0, +-1, +-2 and infinity). Per output pixel it does 36 / 16 = 2.25 multiply-adds per channel
+// Winograd F(4x4, 3x3) for the forward pass of 3 x 3 stride-1 convolutions, in the layout of
+// winograd.ts: 4 x 4 output tiles, 6 x 6 input patches and 36 positions xi (Lavin and Gray's matrices
+// for the points 0, +-1, +-2 and infinity). Per output pixel it does 36 / 16 = 2.25 multiply-adds per channel
 // and filter, against F(2x2, 3x3)'s 4 and the direct convolution's 9; its transforms cost about the
-// same per pixel. The backward pass stays F(2x2, 3x3) (winograd.ts): both compute the same convolution.
+// same per pixel. winograd-backward.ts computes its gradients with the same matrices.
 //   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
 //   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
 //   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
@@ -29,7 +29,7 @@ const tbuf = memory.data(36 * 16, 16); // one tile's intermediate 6 x 6 (or 4 x 
 }
 
 /** Input transform of one image's tiles: V[xi][t0 + t][c] = (B^T d B)_xi of the 6 x 6 patch at (4 ty, 4 tx). */
-function wg4Input(Q: usize, Wq: i32, Cp: i32, tilesY: i32, tilesX: i32, V: usize, t0: i32, vStride: usize): void {
+export function wg4Input(Q: usize, Wq: i32, Cp: i32, tilesY: i32, tilesX: i32, V: usize, t0: i32, vStride: usize): void {
   const px = <usize>Cp << 2, row = <usize>(Wq * Cp) << 2;
   let t = t0;
   for (let ty = 0; ty < tilesY; ty++) {
@@ -68,7 +68,7 @@ function wg4Input(Q: usize, Wq: i32, Cp: i32, tilesY: i32, tilesX: i32, V: usize
 }
 
 /** U = G g G^T of the four kernels in gbuf; U_xi (four lanes) is stored at dst + xi * uStride. */
-function transformG4(dst: usize, uStride: usize): void {
+export function transformG4(dst: usize, uStride: usize): void {
   // Columns of g: tbuf[i][j] = (G g)_ij for j < 3; then rows: U_(i,k) = (tbuf G^T)_ik.
   for (let j: usize = 0; j < 3; j++) weightColumn(v128.load(gbuf + (j << 4)), v128.load(gbuf + ((3 + j) << 4)), v128.load(gbuf + ((6 + j) << 4)), tbuf + (j << 4), 48);
   for (let i: usize = 0; i < 6; i++) {
