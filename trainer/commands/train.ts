@@ -59,7 +59,7 @@ export const trainCommand: CommandSpec = {
     arch: { type: "string", choices: Object.keys(ARCHITECTURES), help: `architecture (recipe's): ${Object.entries(ARCHITECTURE_NOTES).map(([k, v]) => `${k}: ${v}`).join("; ")}` },
     dtype: { type: "string", choices: [...MODEL_DTYPES, "auto"], default: "auto", help: "weight type of the model file; auto: the smallest (int8, f16, f32) within 0.5 points of f32 on validation" },
     keep: { type: "string", choices: ["last", "best"], help: "save the last epoch, or the best by validation accuracy (recipe's)" },
-    without: { type: "string", arg: "LIST", help: `ablation: leave out some of airbench's ingredients, comma-separated: ${Object.keys(INGREDIENTS).join(", ")} (docs/training.md, "Ablation")` },
+    without: { type: "string", arg: "LIST", help: `ablation: leave out some of airbench's ingredients, comma-separated: ${Object.keys(INGREDIENTS).join(", ")} (docs/training.md, "What each ingredient is worth")` },
     tta: { type: "string", choices: VIEW_SETS, help: "test-time views the model asks every classifier to average (recipe's): none, flip, flip-translate" },
     val: { type: "int", min: 1, help: "hold out N random training examples for validation (default 1000 for CIFAR-10)" },
     "val-fraction": { type: "number", min: 0, max: 0.9, help: "hold out this fraction for validation (default 0.1 for folders)" },

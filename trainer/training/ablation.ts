@@ -1,6 +1,6 @@
 // `train --without A,B`: the recipe minus some of airbench's ingredients, to measure what each is worth
-// here (docs/training.md, "Ablation"). Each ingredient is one edit of the run's config or network, and
-// the run records what it left out as a choice, in its printout and its model file.
+// here (docs/training.md, "What each ingredient is worth"). Each ingredient is one edit of the run's
+// config or network, and the run records what it left out as a choice, in its printout and model file.
 
 import type { ArchSpec } from "../../shared/spec.ts";
 import { UsageError } from "../cli/args.ts";
