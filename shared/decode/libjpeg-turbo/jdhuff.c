@@ -243,6 +243,24 @@ jpeg_make_d_derived_tbl(j_decompress_ptr cinfo, boolean isDC, int tblno,
     }
   }
 
+  /* edge-cnn: the AC skip table (see jdhuff.h), from the same codes. */
+  if (!isDC) {
+    for (i = 0; i < (1 << HUFF_SKIP_BITS); i++)
+      dtbl->skip[i] = 0;
+    p = 0;
+    for (l = 1; l <= HUFF_SKIP_BITS; l++) {
+      for (i = 1; i <= (int)htbl->bits[l]; i++, p++) {
+        int r = htbl->huffval[p] >> 4, s = htbl->huffval[p] & 15;
+        int advance = s ? r + 1 : (r == 15 ? 16 : DCTSIZE2);
+        if (l + s > HUFF_SKIP_BITS)
+          continue;
+        lookbits = huffcode[p] << (HUFF_SKIP_BITS - l);
+        for (ctr = 1 << (HUFF_SKIP_BITS - l); ctr > 0; ctr--)
+          dtbl->skip[lookbits++] = (unsigned short)((advance << 5) | (l + s));
+      }
+    }
+  }
+
   /* Validate symbols as being reasonable.
    * For AC tables, we make no check, but accept all byte values 0..255.
    * For DC tables, we require the symbols to be in range 0..15.
@@ -717,18 +735,29 @@ decode_mcu_fast(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
 
     } else {
 
-      for (k = 1; k < DCTSIZE2; k++) {
+      /* edge-cnn: one lookup skips a code and its value when they fit in
+       * HUFF_SKIP_BITS bits (most do); the others take the usual path.  The
+       * same bits are consumed either way.
+       */
+      for (k = 1; k < DCTSIZE2; ) {
+        FILL_BIT_BUFFER_FAST
+        r = actbl->skip[PEEK_BITS(HUFF_SKIP_BITS)];
+        if (r) {
+          DROP_BITS(r & 31);
+          k += r >> 5;
+          continue;
+        }
         HUFF_DECODE_FAST(s, l, actbl);
         r = s >> 4;
         s &= 15;
 
         if (s) {
-          k += r;
+          k += r + 1;
           FILL_BIT_BUFFER_FAST
           DROP_BITS(s);
         } else {
           if (r != 15) break;
-          k += 15;
+          k += 16;
         }
       }
     }

@@ -20,6 +20,7 @@
 /* Derived data constructed for each Huffman table */
 
 #define HUFF_LOOKAHEAD  8       /* # of bits of lookahead */
+#define HUFF_SKIP_BITS  11      /* edge-cnn: # of bits of the AC skip table */
 
 typedef struct {
   /* Basic tables: (element [0] of each array is unused) */
@@ -45,6 +46,14 @@ typedef struct {
    * symbol.
    */
   int lookup[1 << HUFF_LOOKAHEAD];
+
+  /* edge-cnn: for AC tables, the coefficients a reduced-size decode reads
+   * only to skip them (its blocks need the DC alone).  Indexed by the next
+   * HUFF_SKIP_BITS bits: (zigzag positions the symbol advances << 5) | (bits
+   * its code and value take together), or 0 if they take more than
+   * HUFF_SKIP_BITS bits.  End-of-block advances 64, ending the block.
+   */
+  unsigned short skip[1 << HUFF_SKIP_BITS];
 } d_derived_tbl;
 
 /* Expand a Huffman table definition into the derived format */
