@@ -1,16 +1,46 @@
 // The classification pipeline, the same steps as the trainer's `predict`: image bytes -> header
 // checks -> decode (upright, alpha kept) -> shared resizeToModel -> shared pixelsToTensor -> forward
-// -> ranked predictions. Pre-processed pixel uploads join at pixelsToTensor.
+// -> ranked predictions. Pre-processed pixel uploads join at pixelsToTensor. A PNG body is decoded
+// while it arrives.
 
-import { ImageHeaderError, readImageHeader, sniffImageFormat } from "../shared/image-header.ts";
+import { ImageHeaderError, readImageHeader, sniffImageFormat, type ImageHeader } from "../shared/image-header.ts";
 import { defaultViews, forwardViews, rankPredictions, resizeToModel, type Prediction } from "../shared/index.ts";
-import { decodeImage, ImageDecodeError } from "./decode.ts";
+import { decodeImage, decodePngUpload, ImageDecodeError } from "./decode.ts";
 import { ApiError } from "./errors.ts";
-import { checkPixels } from "./limits.ts";
+import { checkPixels, type Upload } from "./limits.ts";
 import type { ServedModel } from "./model.ts";
 
 /** Image file bytes (JPEG, PNG or WebP; the format comes from the bytes) -> the model's uint8 RGB input. */
 export async function imageToModelInput(bytes: Uint8Array, model: ServedModel, maxPixels: number): Promise<Uint8Array> {
+  const header = checkedHeader(bytes, maxPixels);
+  let pixels;
+  try {
+    pixels = await decodeImage(bytes, header, model.meta.preprocess.size);
+  } catch (e) {
+    if (e instanceof ImageDecodeError) throw new ApiError(400, "bad_image", e.message);
+    throw e;
+  }
+  return resizeToModel(pixels, model.meta.preprocess);
+}
+
+/**
+ * A PNG upload -> the model's input, decoded while the body arrives (a 20 MB PNG is never held
+ * whole): the same checks, pixels and errors as imageToModelInput on the whole file.
+ */
+export async function pngUploadToModelInput(upload: Upload, model: ServedModel, maxPixels: number): Promise<Uint8Array> {
+  const header = checkedHeader(upload.head, maxPixels);
+  let pixels;
+  try {
+    pixels = await decodePngUpload(upload.stream(), header, model.meta.preprocess.size);
+  } catch (e) {
+    if (e instanceof ImageDecodeError) throw new ApiError(400, "bad_image", e.message);
+    throw e;
+  }
+  return resizeToModel(pixels, model.meta.preprocess);
+}
+
+/** The header of image bytes (or of their first bytes), checked before anything is decoded. */
+function checkedHeader(bytes: Uint8Array, maxPixels: number): ImageHeader {
   let header;
   try {
     header = readImageHeader(bytes);
@@ -25,14 +55,7 @@ export async function imageToModelInput(bytes: Uint8Array, model: ServedModel, m
   }
   if (header.animated) throw new ApiError(415, "unsupported_media_type", "The upload is an animated WebP; send a still image (JPEG, PNG or WebP).");
   checkPixels(header.width, header.height, maxPixels);
-  let pixels;
-  try {
-    pixels = await decodeImage(bytes, header, model.meta.preprocess.size);
-  } catch (e) {
-    if (e instanceof ImageDecodeError) throw new ApiError(400, "bad_image", e.message);
-    throw e;
-  }
-  return resizeToModel(pixels, model.meta.preprocess);
+  return header;
 }
 
 /** Checks a pre-processed upload: exactly height x width x 3 bytes of RGB for this model. */

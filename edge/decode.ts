@@ -8,7 +8,7 @@
 import { JpegDecoder } from "../shared/decode/jpeg.ts";
 import { decodeJpegForModel, JpegDataError } from "../shared/decode/jpeg-for-model.ts";
 import jpegModule from "../shared/decode/jpeg.wasm";
-import { decodePngForModel } from "../shared/decode/png-for-model.ts";
+import { decodePngForModel, decodePngStreamForModel } from "../shared/decode/png-for-model.ts";
 import { PngDecodeError } from "../shared/decode/png.ts";
 import { decodeScaleDenom, scaledSize } from "../shared/decode/scale.ts";
 import { decodeWebpForModel } from "../shared/decode/webp-for-model.ts";
@@ -35,21 +35,9 @@ const webp = new WebpDecoder(webpModule);
 
 /** Decodes an image whose header has already been read (and its size checked) for a model of input `size`. */
 export async function decodeImage(bytes: Uint8Array, header: ImageHeader, size: readonly [number, number]): Promise<Pixels> {
+  checkDecodedSize(header, size);
   const { format, width, height } = header;
-  const decoded = scaledSize(width, height, decodeScaleDenom(width, height, size));
-  if (decoded.width * decoded.height > MAX_DECODED_PIXELS) {
-    throw new ApiError(422, "image_too_large",
-      `The ${format} image is ${width}x${height}; this server would decode it to ${decoded.width}x${decoded.height} pixels, over its limit of ` +
-      `${MAX_DECODED_PIXELS / 1e6} megapixels (its short side is too small to decode it reduced). Crop or downscale it.`);
-  }
-  if (format === "PNG") {
-    try {
-      return await decodePngForModel(bytes, header, size);
-    } catch (e) {
-      if (e instanceof PngDecodeError) throw new ImageDecodeError(`The PNG image is corrupt and cannot be decoded (${e.message}). Send an intact file.`);
-      throw e;
-    }
-  }
+  if (format === "PNG") return pngErrors(() => decodePngForModel(bytes, header, size));
   if (format === "JPEG") {
     try {
       return decodeJpegForModel(bytes, header, size, jpeg);
@@ -68,5 +56,33 @@ export async function decodeImage(bytes: Uint8Array, header: ImageHeader, size: 
     // A lossless WebP is decoded whole inside libwebp (4 bytes per pixel): the 128 MiB cap can be hit.
     if (/out of memory/.test(e.message)) throw new ApiError(422, "image_too_large", `The WebP image (${width}x${height}) is too large to decode here (${e.message}). Downscale it, or send a JPEG.`);
     throw new ImageDecodeError(`The WebP image is corrupt and cannot be decoded (${e.message}). Send an intact file.`);
+  }
+}
+
+/**
+ * A PNG from its bytes as they arrive (an upload being received), header already read from its first
+ * bytes: the same pixels as decodeImage on the whole file, without ever holding the file whole.
+ */
+export async function decodePngUpload(source: AsyncIterable<Uint8Array>, header: ImageHeader, size: readonly [number, number]): Promise<Pixels> {
+  checkDecodedSize(header, size);
+  return pngErrors(() => decodePngStreamForModel(source, header, size));
+}
+
+function checkDecodedSize(header: ImageHeader, size: readonly [number, number]): void {
+  const { format, width, height } = header;
+  const decoded = scaledSize(width, height, decodeScaleDenom(width, height, size));
+  if (decoded.width * decoded.height > MAX_DECODED_PIXELS) {
+    throw new ApiError(422, "image_too_large",
+      `The ${format} image is ${width}x${height}; this server would decode it to ${decoded.width}x${decoded.height} pixels, over its limit of ` +
+      `${MAX_DECODED_PIXELS / 1e6} megapixels (its short side is too small to decode it reduced). Crop or downscale it.`);
+  }
+}
+
+async function pngErrors(decode: () => Promise<Pixels>): Promise<Pixels> {
+  try {
+    return await decode();
+  } catch (e) {
+    if (e instanceof PngDecodeError) throw new ImageDecodeError(`The PNG image is corrupt and cannot be decoded (${e.message}). Send an intact file.`);
+    throw e;
   }
 }

@@ -5,39 +5,75 @@
 import { ApiError } from "./errors.ts";
 
 /**
- * Reads the whole body, refusing it (413) as soon as it passes `maxBytes`. With a Content-Length the
- * chunks are copied into one buffer as they arrive, so a 20 MB photo costs 20 MB, not twice that.
+ * A request body being read, refused (413) as soon as it passes `maxBytes`. `head` holds its first
+ * bytes (at least `headBytes` of them, unless the body is shorter) for a look at the format; then
+ * either `all()` reads the whole body, or `stream()` hands it on piece by piece, head first.
  */
-export async function readBodyWithLimit(req: Request, maxBytes: number): Promise<Uint8Array> {
+export interface Upload {
+  head: Uint8Array;
+  all(): Promise<Uint8Array>;
+  stream(): AsyncGenerator<Uint8Array>;
+}
+
+export async function openUpload(req: Request, maxBytes: number, headBytes = 64): Promise<Upload> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(`${mib(Number(declared))}`, maxBytes);
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
   const expected = declared !== null && /^\d+$/.test(declared) ? Number(declared) : -1;
-  let body = expected >= 0 ? new Uint8Array(expected) : undefined;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (size + value.byteLength > maxBytes) {
-      await reader.cancel();
+  const reader = req.body?.getReader();
+  let size = 0, done = !reader;
+  const next = async (): Promise<Uint8Array | null> => {
+    if (done) return null;
+    const r = await reader!.read();
+    if (r.done) { done = true; return null; }
+    if (size + r.value.byteLength > maxBytes) {
+      done = true;
+      await reader!.cancel();
       throw tooLarge(`more than ${mib(maxBytes)}`, maxBytes);
     }
-    if (body && size + value.byteLength <= body.length) body.set(value, size);
-    else {
-      if (body) { chunks.push(body.subarray(0, size)); body = undefined; } // longer than declared: collect
-      chunks.push(value);
-    }
-    size += value.byteLength;
+    size += r.value.byteLength;
+    return r.value;
+  };
+  const first: Uint8Array[] = [];
+  for (let got = 0; got < headBytes;) {
+    const piece = await next();
+    if (!piece) break;
+    first.push(piece);
+    got += piece.byteLength;
   }
-  if (body) return size === body.length ? body : body.subarray(0, size);
-  if (chunks.length === 1) return chunks[0];
+  return {
+    head: join(first, first.reduce((n, p) => n + p.byteLength, 0)),
+    /** With a Content-Length the pieces are copied into one buffer as they arrive, so a 20 MB photo costs 20 MB, not twice that. */
+    async all() {
+      let body = expected >= 0 ? new Uint8Array(expected) : undefined;
+      const pieces: Uint8Array[] = [];
+      let at = 0;
+      const add = (piece: Uint8Array): void => {
+        if (body && at + piece.byteLength <= body.length) body.set(piece, at);
+        else {
+          if (body) { pieces.push(body.subarray(0, at)); body = undefined; } // longer than declared: collect
+          pieces.push(piece);
+        }
+        at += piece.byteLength;
+      };
+      first.forEach(add);
+      for (let piece = await next(); piece; piece = await next()) add(piece);
+      if (body) return at === body.length ? body : body.subarray(0, at);
+      return join(pieces, at);
+    },
+    async *stream() {
+      yield* first;
+      for (let piece = await next(); piece; piece = await next()) yield piece;
+    },
+  };
+}
+
+function join(pieces: Uint8Array[], size: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0];
   const all = new Uint8Array(size);
   let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
+  for (const piece of pieces) {
+    all.set(piece, at);
+    at += piece.byteLength;
   }
   return all;
 }

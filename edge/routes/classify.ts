@@ -1,12 +1,13 @@
 // POST /v1/classify: the body is the image itself, a multipart form with the file in field "image",
 // or (Content-Type application/vnd.edge-cnn.pixels) the model's input already cropped and resized.
-// The image format is read from the bytes, never from Content-Type.
+// The image format is read from the bytes, never from Content-Type. A PNG body is decoded as it arrives.
 
 import { Hono } from "hono";
-import { checkModelInput, imageToModelInput, predict } from "../classify.ts";
+import { sniffImageFormat } from "../../shared/image-header.ts";
+import { checkModelInput, imageToModelInput, pngUploadToModelInput, predict } from "../classify.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { readBodyWithLimit } from "../limits.ts";
+import { openUpload } from "../limits.ts";
 
 export const PIXELS_CONTENT_TYPE = "application/vnd.edge-cnn.pixels";
 const DEFAULT_TOP = 3;
@@ -16,13 +17,20 @@ export const classifyRoute = new Hono<AppEnv>().post("/", async (c) => {
   const classes = model.meta.labels.length;
   const top = parseTop(c.req.query("top"), classes); // cheap checks before reading the body
 
-  const body = await readBodyWithLimit(c.req.raw, settings.maxUploadBytes);
+  const upload = await openUpload(c.req.raw, settings.maxUploadBytes);
   const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  const t0 = performance.now();
+  let t0 = performance.now();
   let rgb: Uint8Array;
   if (type === PIXELS_CONTENT_TYPE) {
+    const body = await upload.all();
+    t0 = performance.now();
     rgb = checkModelInput(nonEmpty(body), model);
+  } else if (type !== "multipart/form-data" && sniffImageFormat(upload.head) === "PNG") {
+    // Decoded as it arrives, so "decode" includes receiving the rest of the body.
+    rgb = await pngUploadToModelInput(upload, model, settings.maxPixels);
   } else {
+    const body = await upload.all();
+    t0 = performance.now();
     const bytes = type === "multipart/form-data" ? await imageField(body, c.req.header("content-type")!) : body;
     rgb = await imageToModelInput(nonEmpty(bytes), model, settings.maxPixels);
   }

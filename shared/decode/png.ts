@@ -35,97 +35,213 @@ function fail(message: string): never {
 
 /** Decodes `bytes` (a PNG whose header was read and size checked) at 1/denom. */
 export async function decodePng(bytes: Uint8Array, denom: ScaleDenom = 1): Promise<Pixels> {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let ihdr: Ihdr | undefined, palette: Uint8Array | undefined, trns: Uint8Array | undefined, ended = false;
-  const idat: Uint8Array[] = [];
-  for (let at = 8; at + 12 <= bytes.length && !ended;) {
-    const length = dv.getUint32(at), type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
-    const data = bytes.subarray(at + 8, at + 8 + length);
-    if (at + 12 + length > bytes.length) fail(`the ${type} chunk is cut off (the file is truncated)`);
-    if (type === "IHDR" && length >= 13) {
-      ihdr = { width: dv.getUint32(at + 8), height: dv.getUint32(at + 12), depth: data[8], colour: data[9], interlace: data[12] };
-    } else if (type === "PLTE") palette = data;
-    else if (type === "tRNS") trns = data;
-    else if (type === "IDAT") idat.push(data);
-    else if (type === "IEND") ended = true;
-    at += 12 + length;
+  return (await decodePngStream([bytes], denom)).pixels;
+}
+
+/** What a streamed decode found: the pixels, and the first eXIf chunk (its orientation is the caller's to apply). */
+export interface PngStreamResult {
+  pixels: Pixels;
+  exif: Uint8Array | null;
+}
+
+/**
+ * Decodes a PNG from its bytes as they arrive (a request body, say), at 1/denom: the compressed data
+ * is inflated while later bytes are still on their way, so neither the file nor the image is ever
+ * held whole. An error thrown by `source` (an upload over its size limit) passes through unchanged.
+ */
+export async function decodePngStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, denom: ScaleDenom = 1): Promise<PngStreamResult> {
+  const chunks = new ChunkReader();
+  let ihdr: Ihdr | undefined, palette: Uint8Array | undefined, trns: Uint8Array | undefined, exif: Uint8Array | null = null;
+  let image: ImageData | undefined;
+  try {
+    for await (const part of source) {
+      for (const event of chunks.push(part)) {
+        if (event.type === "IDAT") {
+          image ??= new ImageData(checkedHeader(ihdr, palette), palette, trns, denom);
+          await image.write(event.data);
+        } else if (event.type === "IHDR" && event.data.length >= 13) {
+          const dv = new DataView(event.data.buffer, event.data.byteOffset, 13), d = event.data;
+          ihdr = { width: dv.getUint32(0), height: dv.getUint32(4), depth: d[8], colour: d[9], interlace: d[12] };
+        } else if (event.type === "PLTE") palette = event.data;
+        else if (event.type === "tRNS") trns = event.data;
+        else if (event.type === "eXIf") exif ??= event.data;
+      }
+      if (chunks.ended) break;
+    }
+    const cutOff = chunks.cutOff();
+    if (cutOff) fail(`the ${cutOff} chunk is cut off (the file is truncated)`);
+    if (!image) {
+      checkedHeader(ihdr, palette); // the header's faults first, as for a file with image data
+      fail("there is no image data (IDAT)");
+    }
+    return { pixels: await image.finish(), exif };
+  } catch (e) {
+    await image?.abort();
+    throw e;
   }
+}
+
+/** Chunks (4-byte length, 4-byte type, data, 4-byte CRC) after the signature, from bytes in any pieces. */
+class ChunkReader {
+  ended = false;
+  private skip = 8; // the signature (the header reader has checked it)
+  private head = new Uint8Array(8);
+  private headFilled = 0;
+  private type = "";
+  private left = 0; // data bytes of the current chunk still to come
+  private crcLeft = 0;
+  private seen = 0; // bytes of the current chunk so far, header included
+  private kept: Uint8Array[] | null = null; // the data of a chunk handed out whole
+
+  /** The chunks' data as it arrives: IDAT in pieces (an empty one at its start), IHDR/PLTE/tRNS/eXIf whole; IEND ends. */
+  *push(part: Uint8Array): Generator<{ type: string; data: Uint8Array }> {
+    for (let i = 0; i < part.length && !this.ended;) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, part.length - i);
+        this.skip -= n; i += n;
+      } else if (this.headFilled < 8) {
+        const n = Math.min(8 - this.headFilled, part.length - i);
+        this.head.set(part.subarray(i, i + n), this.headFilled);
+        this.headFilled += n; this.seen += n; i += n;
+        if (this.headFilled < 8) break;
+        this.left = new DataView(this.head.buffer).getUint32(0);
+        this.type = String.fromCharCode(...this.head.subarray(4, 8));
+        this.crcLeft = 4;
+        this.kept = KEPT.has(this.type) ? [] : null;
+        if (this.type === "IDAT") yield { type: "IDAT", data: new Uint8Array(0) };
+      } else if (this.left > 0) {
+        const n = Math.min(this.left, part.length - i), data = part.subarray(i, i + n);
+        this.left -= n; this.seen += n; i += n;
+        if (this.type === "IDAT") yield { type: "IDAT", data };
+        else this.kept?.push(data.slice());
+      } else {
+        const n = Math.min(this.crcLeft, part.length - i);
+        this.crcLeft -= n; this.seen += n; i += n;
+        if (this.crcLeft > 0) break;
+        if (this.kept) yield { type: this.type, data: concat(this.kept) };
+        if (this.type === "IEND") this.ended = true;
+        this.headFilled = 0; this.seen = 0; this.kept = null;
+      }
+    }
+  }
+
+  /** At the end of the input: the type of a chunk that was cut off, or null. Fewer than 12 bytes of a last chunk are ignored. */
+  cutOff(): string | null {
+    return !this.ended && this.seen >= 12 ? this.type : null;
+  }
+}
+
+/** Chunk types whose data the decoder needs whole. */
+const KEPT = new Set(["IHDR", "PLTE", "tRNS", "eXIf", "IEND"]);
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** The header, if it describes a PNG this decoder can read (palette included). */
+function checkedHeader(ihdr: Ihdr | undefined, palette: Uint8Array | undefined): Ihdr {
   if (!ihdr) fail("there is no IHDR chunk");
-  const { width, height, depth, colour, interlace } = ihdr;
+  const { depth, colour, interlace } = ihdr;
   if (!CHANNELS[colour] || !DEPTHS[colour].includes(depth)) fail(`colour type ${colour} with bit depth ${depth} is not a PNG format`);
   if (interlace > 1) fail(`interlace method ${interlace} is not a PNG format`);
   if (colour === 3 && !palette) fail("the palette image has no PLTE chunk");
-  if (idat.length === 0) fail("there is no image data (IDAT)");
+  return ihdr;
+}
 
-  const alpha = colour === 4 || colour === 6 || trns !== undefined, grey = colour === 0 || colour === 4;
-  const reducer = new Reducer(width, height, denom, ((grey ? 1 : 3) + (alpha ? 1 : 0)) as Pixels["channels"], interlace === 1);
-  const toRgba = rowConverter(ihdr, palette, trns);
-  const bitsPerPixel = CHANNELS[colour] * depth, bpp = Math.max(1, bitsPerPixel >> 3);
-  const passes = interlace ? ADAM7 : [[0, 0, 1, 1]];
-  // The scanlines of every pass, in order, as the inflated stream delivers them.
-  const plan: Array<{ y0: number; x0: number; dx: number; dy: number; cols: number; rows: number; stride: number }> = [];
-  for (const [x0, y0, dx, dy] of passes) {
-    const cols = Math.ceil((width - x0) / dx), rows = Math.ceil((height - y0) / dy);
-    if (cols > 0 && rows > 0) plan.push({ x0, y0, dx, dy, cols, rows, stride: Math.ceil((cols * bitsPerPixel) / 8) });
-  }
-  const widest = Math.max(...plan.map((p) => p.stride));
-  let cur = new Uint8Array(widest + 1), prev = new Uint8Array(widest + 1);
-  const rgba = new Uint8Array(width * 4);
-  let pass = 0, row = 0, filled = 0;
+/** The image data: inflates what it is given and folds each scanline into the reduced image as it arrives. */
+class ImageData {
+  private readonly stream = new DecompressionStream("deflate");
+  private readonly writer = this.stream.writable.getWriter();
+  private readonly reader = this.stream.readable.getReader();
+  private readonly draining: Promise<void>;
+  private readonly reducer: Reducer;
+  private readonly rowsLeft: () => boolean;
 
-  const consume = (chunk: Uint8Array): void => {
-    for (let i = 0; i < chunk.length;) {
-      if (pass >= plan.length) fail("there is more image data than the header's size allows");
-      const p = plan[pass], need = p.stride + 1;
-      const n = Math.min(need - filled, chunk.length - i);
-      cur.set(chunk.subarray(i, i + n), filled);
-      filled += n; i += n;
-      if (filled < need) break;
-      unfilter(cur, prev, p.stride, bpp, row === 0);
-      toRgba(cur.subarray(1, need), p.cols, rgba);
-      reducer.add(rgba, p.y0 + row * p.dy, p.x0, p.dx, p.cols);
-      [cur, prev] = [prev, cur];
-      filled = 0;
-      if (++row === p.rows) { pass++; row = 0; }
+  constructor(ihdr: Ihdr, palette: Uint8Array | undefined, trns: Uint8Array | undefined, denom: ScaleDenom) {
+    const { width, height, depth, colour, interlace } = ihdr;
+
+    const alpha = colour === 4 || colour === 6 || trns !== undefined, grey = colour === 0 || colour === 4;
+    const reducer = (this.reducer = new Reducer(width, height, denom, ((grey ? 1 : 3) + (alpha ? 1 : 0)) as Pixels["channels"], interlace === 1));
+    const toRgba = rowConverter(ihdr, palette, trns);
+    const bitsPerPixel = CHANNELS[colour] * depth, bpp = Math.max(1, bitsPerPixel >> 3);
+    const passes = interlace ? ADAM7 : [[0, 0, 1, 1]];
+    // The scanlines of every pass, in order, as the inflated stream delivers them.
+    const plan: Array<{ y0: number; x0: number; dx: number; dy: number; cols: number; rows: number; stride: number }> = [];
+    for (const [x0, y0, dx, dy] of passes) {
+      const cols = Math.ceil((width - x0) / dx), rows = Math.ceil((height - y0) / dy);
+      if (cols > 0 && rows > 0) plan.push({ x0, y0, dx, dy, cols, rows, stride: Math.ceil((cols * bitsPerPixel) / 8) });
     }
-  };
-  await inflate(idat, consume);
-  if (pass < plan.length) fail("the image data ends early (the file is truncated)");
-  return reducer.finish();
+    const widest = Math.max(...plan.map((p) => p.stride));
+    let cur = new Uint8Array(widest + 1), prev = new Uint8Array(widest + 1);
+    const rgba = new Uint8Array(width * 4);
+    let pass = 0, row = 0, filled = 0;
+    this.rowsLeft = () => pass < plan.length;
+
+    const consume = (chunk: Uint8Array): void => {
+      for (let i = 0; i < chunk.length;) {
+        if (pass >= plan.length) fail("there is more image data than the header's size allows");
+        const p = plan[pass], need = p.stride + 1;
+        const n = Math.min(need - filled, chunk.length - i);
+        cur.set(chunk.subarray(i, i + n), filled);
+        filled += n; i += n;
+        if (filled < need) break;
+        unfilter(cur, prev, p.stride, bpp, row === 0);
+        toRgba(cur.subarray(1, need), p.cols, rgba);
+        reducer.add(rgba, p.y0 + row * p.dy, p.x0, p.dx, p.cols);
+        [cur, prev] = [prev, cur];
+        filled = 0;
+        if (++row === p.rows) { pass++; row = 0; }
+      }
+    };
+    this.draining = (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await this.reader.read();
+          if (done) return;
+          consume(value);
+        }
+      } catch (e) {
+        await this.reader.cancel().catch(() => {});
+        if (e instanceof PngDecodeError) throw e;
+        fail(`its compressed data is damaged (${e instanceof Error ? e.message : String(e)})`);
+      }
+    })();
+    this.draining.catch(() => {}); // surfaces through write() or finish()
+  }
+
+  /** Hands compressed bytes to the inflater, in slices, each once the stream wants more: one 20 MB IDAT written whole would be inflated whole into the stream's queue. */
+  async write(data: Uint8Array): Promise<void> {
+    for (let at = 0; at < data.length; at += FEED_BYTES) {
+      try {
+        await this.writer.ready;
+        await this.writer.write(data.subarray(at, at + FEED_BYTES) as Uint8Array<ArrayBuffer>);
+      } catch {
+        await this.draining; // the inflater or a scanline failed: its reason
+        fail("its compressed data is damaged");
+      }
+    }
+  }
+
+  async finish(): Promise<Pixels> {
+    await this.writer.close().catch(() => {}); // a failure surfaces through the reader
+    await this.draining;
+    if (this.rowsLeft()) fail("the image data ends early (the file is truncated)");
+    return this.reducer.finish();
+  }
+
+  /** Stops the inflater after a failure elsewhere. */
+  async abort(): Promise<void> {
+    await this.writer.abort().catch(() => {});
+    await this.reader.cancel().catch(() => {});
+  }
 }
 
 /** Compressed bytes handed to the inflater at a time. */
 const FEED_BYTES = 64 * 1024;
-
-/** Streams the zlib data of the IDAT chunks through DecompressionStream into `consume`. */
-async function inflate(idat: Uint8Array[], consume: (chunk: Uint8Array) => void): Promise<void> {
-  const stream = new DecompressionStream("deflate");
-  const writer = stream.writable.getWriter(), reader = stream.readable.getReader();
-  // In slices, each written once the stream wants more: one 20 MB IDAT written whole would be
-  // inflated whole into the stream's queue, the full-size image this decoder exists to avoid.
-  const feeding = (async () => {
-    for (const chunk of idat) {
-      for (let at = 0; at < chunk.length; at += FEED_BYTES) {
-        await writer.ready;
-        await writer.write(chunk.subarray(at, at + FEED_BYTES) as Uint8Array<ArrayBuffer>);
-      }
-    }
-    await writer.close();
-  })();
-  feeding.catch(() => {}); // its failure surfaces through the reader too
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      consume(value);
-    }
-    await feeding;
-  } catch (e) {
-    await reader.cancel().catch(() => {});
-    if (e instanceof PngDecodeError) throw e;
-    fail(`its compressed data is damaged (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
 
 /** Reverses one scanline's filter in place (cur[0] is the filter type; prev is the previous line). */
 function unfilter(cur: Uint8Array, prev: Uint8Array, stride: number, bpp: number, first: boolean): void {

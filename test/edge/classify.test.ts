@@ -95,4 +95,22 @@ describe("POST /v1/classify", () => {
     const expected = (await ok(await classify(app, JPEG))).predictions;
     expect((await ok(await classify(app, stream))).predictions).toEqual(expected);
   });
+
+  it("decodes a PNG body while it arrives: in 1-byte to 5000-byte pieces, the same answer as in one", async () => {
+    for (const bytes of [PNG, FIXTURES["dog-palette-interlaced.png"]]) {
+      const expected = (await ok(await classify(app, bytes))).predictions;
+      for (const size of [1, 61, 5000]) {
+        let at = 0, pulls = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulls++;
+            if (at >= bytes.length) controller.close();
+            else controller.enqueue(bytes.slice(at, (at += size)));
+          },
+        });
+        expect((await ok(await classify(app, stream))).predictions, `pieces of ${size}`).toEqual(expected);
+        expect(pulls).toBeGreaterThan(bytes.length / size);
+      }
+    }
+  });
 });

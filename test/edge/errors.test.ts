@@ -130,6 +130,21 @@ describe("413: bodies over MAX_UPLOAD_BYTES", () => {
     expect(pulled).toBeLessThan(10); // stopped just past the limit, not after 100 KiB
   });
 
+  it("is refused while a PNG is being decoded from the stream, with the same 413", async () => {
+    let at = 0; // a valid PNG in 1000-byte pieces, no Content-Length, the limit 100 bytes short of it
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= PNG.length) controller.close();
+        else controller.enqueue(PNG.slice(at, (at += 1000)));
+      },
+    });
+    const res = await classify(tinyApp({ maxUploadBytes: PNG.length - 100 }), stream);
+    expect(res.status).toBe(413);
+    const error = await errorOf(res);
+    expect(error.code).toBe("payload_too_large");
+    expect(error.message).toContain("more than");
+  });
+
   it("counts the whole multipart body, and MAX_UPLOAD_BYTES from the environment sets the limit", async () => {
     expect((await classify(small, form({ image: JPEG }))).status).toBe(413);
     const res = await classify(app, JPEG, {}, "", { MAX_UPLOAD_BYTES: "1000" });

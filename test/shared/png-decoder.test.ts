@@ -1,10 +1,13 @@
 // The shared streaming PNG decoder against sharp (libspng/libpng via libvips): at full size every
 // variant decodes to sharp's exact pixels; reduced, to the box average of sharp's pixels; bad data
-// is a PngDecodeError.
+// is a PngDecodeError. Streamed (the Worker's uploads) in pieces of any size: the same pixels, the same
+// eXIf, the same error for the same damage, and a failing source's own error.
 
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { decodePng, PngDecodeError } from "../../shared/decode/png.ts";
+import { decodePng, decodePngStream, PngDecodeError } from "../../shared/decode/png.ts";
+import { readImageHeader } from "../../shared/image-header.ts";
+import { readExifOrientation } from "../../shared/exif-orientation.ts";
 import type { Pixels } from "../../shared/preprocess.ts";
 
 const W = 37, H = 23; // odd sizes: partial blocks at the right and bottom edges
@@ -85,6 +88,62 @@ describe("decodePng", () => {
       expect(e, name).toBeInstanceOf(PngDecodeError);
       expect((e as Error).message, name).toMatch(reason);
     }
+  });
+});
+
+describe("decodePngStream", () => {
+  /** bytes in pieces of `size` (a function of the piece's index, for uneven splits). */
+  function* pieces(bytes: Uint8Array, size: (i: number) => number): Generator<Uint8Array> {
+    for (let at = 0, i = 0; at < bytes.length; i++) {
+      const n = Math.max(1, size(i));
+      yield bytes.subarray(at, at + n);
+      at += n;
+    }
+  }
+  const splits: Array<[string, (i: number) => number]> = [["1 byte", () => 1], ["uneven", (i) => (i * 37 + 11) % 300], ["7 bytes", () => 7], ["4 KiB", () => 4096]];
+  const outcome = (p: Promise<unknown>) => p.then((r) => ({ ok: r }), (e: Error) => ({ error: `${e.name}: ${e.message}` }));
+
+  it("gives the whole file's pixels however the bytes are split, and finds the eXIf wherever it is", async () => {
+    const withExif = await sharp(noise(3), { raw: { width: W, height: H, channels: 3 } }).png().withMetadata({ orientation: 6 }).toBuffer();
+    for (const [name, png] of [...(await variants()), ["RGB with eXIf orientation 6", withExif] as [string, Buffer]]) {
+      for (const d of [1, 4] as const) {
+        const whole = await decodePng(png, d);
+        for (const [split, size] of splits) {
+          const { pixels, exif } = await decodePngStream(pieces(png, size), d);
+          expect(Buffer.compare(Buffer.from(pixels.data), Buffer.from(whole.data)), `${name} 1/${d} in ${split} pieces`).toBe(0);
+          expect(exif ? readExifOrientation(exif) : 1, `${name}: orientation`).toBe(readImageHeader(png)!.orientation);
+        }
+      }
+    }
+    expect(readImageHeader(withExif)!.orientation).toBe(6);
+  });
+
+  it("fails the same way for the same damage, whole or in pieces: cut at every length, or with zeroed data", async () => {
+    const png = (await variants())[0][1];
+    const damaged = [...Array.from({ length: png.length }, (_, n) => png.subarray(0, n)), Uint8Array.from(png, (b, i) => (i > 60 && i < png.length - 20 ? 0 : b))];
+    let failures = 0;
+    for (const bytes of damaged) {
+      const whole = await outcome(decodePng(bytes, 1));
+      if ("error" in whole) {
+        failures++;
+        expect(whole.error, `${bytes.length} bytes`).toMatch(/^PngDecodeError: /);
+      }
+      for (const [split, size] of splits.slice(0, 2)) {
+        const streamed = await outcome(decodePngStream(pieces(bytes, size), 1).then((r) => r.pixels));
+        expect("error" in streamed ? streamed.error : "ok", `${bytes.length} bytes in ${split} pieces`).toBe("error" in whole ? whole.error : "ok");
+      }
+    }
+    expect(failures).toBeGreaterThan(png.length - 30); // every cut that loses image data or the end chunk fails
+  });
+
+  it("passes a failing source's own error through (an upload over its size limit, say)", async () => {
+    const png = (await variants())[0][1];
+    class TooLarge extends Error {}
+    async function* source(): AsyncGenerator<Uint8Array> {
+      yield png.subarray(0, 100);
+      throw new TooLarge("over the limit");
+    }
+    await expect(decodePngStream(source(), 1)).rejects.toBeInstanceOf(TooLarge);
   });
 });
 
