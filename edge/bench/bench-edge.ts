@@ -6,6 +6,8 @@
 //   - CPU per request: the workerd process's on-CPU time summed over its threads
 //     (/proc/PID/task/*/schedstat, nanoseconds) around each of N sequential requests; p50 and mean;
 //   - the in-isolate split from Server-Timing (decode, infer; local clocks are real, unlike production);
+//   - the floor: the same number of bytes (zeros) read whole and refused, i.e. what local workerd and
+//     Miniflare spend receiving the body and answering, and the request's CPU above it;
 //   - the first request of a fresh isolate (model decode, codec start-up) against the second;
 //   - peak memory above idle (VmHWM of a fresh workerd process minus its resident size once warm) for
 //     phone-size photos (12 MP baseline and progressive JPEG with EXIF orientation, 12 MP PNG and WebP), a 48 MP
@@ -131,6 +133,19 @@ async function post(mf: Miniflare, u: Upload): Promise<{ wallMs: number; decode:
   return { wallMs, decode: dur("decode"), infer: dur("infer"), top: (JSON.parse(text) as { predictions: Array<{ label: string }> }).predictions[0].label };
 }
 
+/** CPU p50 of posting as many zero bytes as `u` has (refused with 415 once read whole). */
+async function floorCpu(mf: Miniflare, pid: number, u: Upload): Promise<number> {
+  const zeros = new Uint8Array(u.body.length), cpus: number[] = [];
+  for (let i = 0; i < Math.max(10, u.repeat >> 1) + 2; i++) {
+    const cpu0 = cpuPreciseMs(pid);
+    const res = await mf.dispatchFetch("http://bench/v1/classify", { method: "POST", body: zeros, headers: { "Content-Type": "image/jpeg" } });
+    await res.text();
+    if (res.status !== 415) throw new Error(`floor for ${u.name}: ${res.status}`);
+    if (i >= 2) cpus.push(cpuPreciseMs(pid) - cpu0);
+  }
+  return median(cpus);
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const f1 = (x: number): string => x.toFixed(1).padStart(7);
 
@@ -186,8 +201,9 @@ async function main(): Promise<void> {
     }
     const [png12, webp12, jpeg48] = uploads.slice(6);
 
-    console.log("\nCPU per request, warm isolate (workerd on-CPU time around each of N sequential requests)");
-    console.log("request                            size KiB   N  CPU p50  CPU mean  wall p50  decode p50  infer p50");
+    console.log("\nCPU per request, warm isolate (workerd on-CPU time around each of N sequential requests); floor: the same");
+    console.log("number of bytes of zeros, which the Worker reads whole and refuses (415): receiving the body and answering");
+    console.log("request                            size KiB   N  CPU p50  CPU mean  wall p50  decode p50  infer p50  floor p50  above floor");
     {
       const { mf, pid } = await start(dist);
       for (const u of uploads) {
@@ -199,7 +215,8 @@ async function main(): Promise<void> {
           cpus.push(cpuPreciseMs(pid) - cpu0); walls.push(r.wallMs); decodes.push(r.decode); infers.push(r.infer);
         }
         const mean = cpus.reduce((a, b) => a + b, 0) / cpus.length;
-        console.log(`${u.name.padEnd(33)} ${f1(u.body.length / 1024)} ${String(u.repeat).padStart(4)} ${f1(median(cpus))}  ${f1(mean)}   ${f1(median(walls))}    ${f1(median(decodes))}    ${f1(median(infers))}`);
+        const floor = await floorCpu(mf, pid, u);
+        console.log(`${u.name.padEnd(33)} ${f1(u.body.length / 1024)} ${String(u.repeat).padStart(4)} ${f1(median(cpus))}  ${f1(mean)}   ${f1(median(walls))}    ${f1(median(decodes))}    ${f1(median(infers))}    ${f1(floor)}      ${f1(median(cpus) - floor)}`);
       }
       await mf.dispose();
     }
