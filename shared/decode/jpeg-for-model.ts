@@ -1,5 +1,5 @@
 // JPEG bytes -> upright pixels for a model, the one way the trainer, the Worker and the widget do it:
-// refuse a cut-off file, and a progressive one whose coefficients would not fit the memory budget;
+// refuse a cut-off file, and a multi-scan one whose coefficients would not fit the memory budget;
 // decode at the scale the shared rule picks from the header (leaving out the progressive scans that
 // scale never reads); check the result has the size the header promised; apply the EXIF orientation.
 
@@ -19,21 +19,26 @@ export class JpegDataError extends Error {
 }
 
 /**
- * Most coefficient memory a progressive JPEG may need (libjpeg holds all its blocks, 128 bytes each:
- * about 3 bytes per pixel for 4:2:0, 6 for 4:4:4). 80 MiB admits a 12 MP 4:4:4 or a 24 MP 4:2:0
- * progressive photo and keeps the decode within a Worker's 128 MB.
+ * Most coefficient memory a multi-scan (progressive, or a scan per component) JPEG may need: the
+ * decoder holds all its blocks, 10 bytes each where the scale's inverse DCT is 1x1, 58 where it is
+ * 2x2, 128 otherwise (jpeg-scans.ts, `coefficientBytes`). At the 1/8 decode of any photo over a few
+ * megapixels that is about 0.6 bytes per pixel in 4:2:0 and 0.5 in 4:4:4 (30 MiB for 50 MP), so 40 MiB
+ * admits every such photo up to MAX_PIXELS and keeps several concurrent decodes within a Worker's
+ * 128 MB; it refuses only rare layouts (4:1:1 chroma keeps whole blocks) near the pixel limit.
  */
-export const MAX_PROGRESSIVE_COEFFICIENT_BYTES = 80 * 1024 * 1024;
+export const MAX_COEFFICIENT_BYTES = 40 * 1024 * 1024;
 
 /** Decodes a JPEG whose header has been read (and its size checked) for a model with input `size`. */
 export function decodeJpegForModel(bytes: Uint8Array, header: ImageHeader, size: readonly [number, number], jpeg: JpegDecoder): Pixels {
   // libjpeg only warns about a cut-off JPEG and fills the rest with grey; we refuse it.
   if (!jpegHasEndMarker(bytes)) throw new JpegDataError("truncated", "its data stops before the end-of-image marker");
   const frame = readJpegFrame(bytes);
-  if (frame && coefficientBytes(frame) > MAX_PROGRESSIVE_COEFFICIENT_BYTES) {
-    throw new JpegDataError("too_large", `it is a progressive JPEG of ${header.width}x${header.height}, whose decoding needs ${Math.ceil(coefficientBytes(frame) / 2 ** 20)} MiB, over the ${MAX_PROGRESSIVE_COEFFICIENT_BYTES / 2 ** 20} MiB limit; save it as a baseline JPEG or downscale it`);
-  }
   const denom = decodeScaleDenom(header.width, header.height, size);
+  const coefficients = frame ? coefficientBytes(frame, denom) : 0;
+  if (coefficients > MAX_COEFFICIENT_BYTES) {
+    const kind = frame!.progressive ? "progressive" : "multi-scan";
+    throw new JpegDataError("too_large", `it is a ${kind} JPEG of ${header.width}x${header.height}, whose decoding needs ${Math.ceil(coefficients / 2 ** 20)} MiB, over the ${MAX_COEFFICIENT_BYTES / 2 ** 20} MiB limit; save it as a baseline JPEG or downscale it`);
+  }
   let pixels: Pixels;
   try {
     pixels = jpeg.decode(frame ? withoutUnusedScans(bytes, frame, denom) : bytes, denom);

@@ -4,12 +4,15 @@
 // (test/shared/decode-scale.test.ts checks this). For a phone photo at 1/8 that skips the luma AC
 // data, most of the file, which is also most of the decoding time.
 //
-// Also read here, from the frame header: whether the JPEG is progressive, and how many bytes of DCT
-// coefficients libjpeg must hold for it (a progressive decode keeps every block of the image).
+// Also read here, from the frame header and the first scan's: whether the JPEG is progressive or has
+// several scans, and how many bytes of DCT coefficients libjpeg must hold for it (a multi-scan
+// decode keeps every block of the image until its last scan).
 
 /** Frame header facts used to plan a decode. */
 export interface JpegFrame {
   progressive: boolean;
+  /** Progressive, or sequential with a scan per component (jdinput.c's `has_multiple_scans`). */
+  multiScan: boolean;
   width: number;
   height: number;
   components: Array<{ id: number; h: number; v: number }>;
@@ -17,10 +20,11 @@ export interface JpegFrame {
 
 const isStartOfFrame = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
 
-/** The frame header (SOFn), or null if there is none before the first scan. */
+/** The frame header (SOFn) and the first scan's, or null if there is no frame header before a scan. */
 export function readJpegFrame(bytes: Uint8Array): JpegFrame | null {
+  let frame: JpegFrame | null = null;
   for (const seg of segments(bytes)) {
-    if (isStartOfFrame(seg.marker)) {
+    if (isStartOfFrame(seg.marker) && !frame) {
       const b = bytes.subarray(seg.body, seg.end);
       if (b.length < 6) return null;
       const components = [];
@@ -28,19 +32,31 @@ export function readJpegFrame(bytes: Uint8Array): JpegFrame | null {
         components.push({ id: b[6 + 3 * i], h: b[7 + 3 * i] >> 4, v: b[7 + 3 * i] & 15 });
       }
       // SOF2, SOF6, SOF10, SOF14 are progressive (Huffman or arithmetic, sequential or hierarchical).
-      return { progressive: (seg.marker & 3) === 2, width: (b[3] << 8) | b[4], height: (b[1] << 8) | b[2], components };
+      const progressive = (seg.marker & 3) === 2;
+      frame = { progressive, multiScan: progressive, width: (b[3] << 8) | b[4], height: (b[1] << 8) | b[2], components };
     }
-    if (seg.marker === 0xda) return null;
+    if (seg.marker === 0xda) {
+      // A sequential JPEG whose first scan leaves a component out has a scan per component (or group).
+      if (frame && seg.end > seg.body) frame.multiScan ||= bytes[seg.body] < frame.components.length;
+      return frame;
+    }
   }
-  return null;
+  return frame;
 }
 
-/** Bytes of coefficient storage libjpeg allocates for a progressive decode (0 for a sequential one). */
-export function coefficientBytes(frame: JpegFrame): number {
-  if (!frame.progressive || frame.components.length === 0) return 0;
+/**
+ * Bytes of coefficient storage the decoder allocates for a multi-scan JPEG at 1/denom (0 for a
+ * single-scan one, decoded block by block). libjpeg holds every block (64 int16, 128 bytes); the
+ * edge-cnn patch to jdcoefct.c stores a block whose reduced inverse DCT is 1x1 in 10 bytes (its DC
+ * and a nonzero mask) and one whose is 2x2 in 58 (25 values and the mask).
+ */
+export function coefficientBytes(frame: JpegFrame, denom: 1 | 2 | 4 | 8): number {
+  if (!frame.multiScan || frame.components.length === 0 || frame.components.some((c) => c.h < 1 || c.v < 1)) return 0;
   const maxH = Math.max(...frame.components.map((c) => c.h)), maxV = Math.max(...frame.components.map((c) => c.v));
   const mcuCols = Math.ceil(frame.width / (8 * maxH)), mcuRows = Math.ceil(frame.height / (8 * maxV));
-  return frame.components.reduce((sum, c) => sum + mcuCols * c.h * mcuRows * c.v * 128, 0); // 64 int16 per block
+  const sizes = scaledBlockSizes(frame, denom);
+  const blockBytes = (size: number) => (size === 1 ? 2 + 8 : size === 2 ? 25 * 2 + 8 : 128);
+  return frame.components.reduce((sum, c) => sum + mcuCols * c.h * mcuRows * c.v * blockBytes(sizes.get(c.id)!), 0);
 }
 
 /**

@@ -75,7 +75,8 @@ const cases: Case[] = [
   { name: "a JPEG claiming 65535x65535", body: bombJpeg(65_535, 65_535), status: 422, code: "image_too_large", message: /65535x65535/ },
   { name: "a JPEG claiming 50000x50000", body: bombJpeg(50_000, 50_000), status: 422, code: "image_too_large", message: /50000x50000 = 2500 megapixels/ },
   { name: "a WebP claiming 16384x16384", body: bombWebp(16_384, 16_384), status: 422, code: "image_too_large", message: /16384x16384/ },
-  { name: "a progressive JPEG of 50 MP (its coefficients would need 96 MiB)", body: bombJpeg(10_000, 5000).map((b, i) => (i === 3 ? 0xc2 : b)), status: 422, code: "image_too_large", message: /progressive JPEG of 10000x5000, whose decoding needs 96 MiB, over the 80 MiB limit/ },
+  { name: "a progressive 4:2:0 panorama of 65535x500 (decoded at 1/4 for this 16x16 model, where chroma keeps whole blocks: 61 MiB of coefficients)", body: bombJpeg(65_535, 500, { sof: 0xc2, sampling: [0x22, 0x11, 0x11] }), status: 422, code: "image_too_large", message: /progressive JPEG of 65535x500, whose decoding needs 61 MiB, over the 40 MiB limit; save it as a baseline JPEG or downscale it/ },
+  { name: "a sequential JPEG of 65535x500 with a scan per component (its coefficients are held as a progressive one's)", body: bombJpeg(65_535, 500, { sampling: [0x22, 0x11, 0x11] }).map((b, i, all) => (i === all.indexOf(0xda) + 3 ? 1 : b)), status: 422, code: "image_too_large", message: /multi-scan JPEG of 65535x500, whose decoding needs 61 MiB/ },
   { name: "a 100000x100 PNG panorama (too thin to decode reduced: 10 MP at full size)", body: bombPng(100_000, 100), status: 422, code: "image_too_large", message: /decode it to 100000x100 pixels, over its limit of 8 megapixels/ },
   { name: "a JPEG claiming 10000x5001 (just over 50 MP)", body: bombJpeg(10_000, 5001), status: 422, code: "image_too_large", message: /10000x5001 = 50.01 megapixels/ },
 ];

@@ -79,13 +79,25 @@ describe("withoutUnusedScans (progressive JPEG at 1/8)", () => {
     }
   });
 
-  it("changes nothing in a baseline JPEG; counts a progressive JPEG's coefficient memory", () => {
+  it("changes nothing in a baseline JPEG; counts a multi-scan JPEG's coefficient memory at each scale", () => {
     const baseline = fixture("cat-320x240.jpg"), frame = readJpegFrame(baseline)!;
-    expect(frame.progressive).toBe(false);
+    expect(frame).toMatchObject({ progressive: false, multiScan: false });
     expect(withoutUnusedScans(baseline, frame, 8)).toBe(baseline);
-    expect(coefficientBytes(frame)).toBe(0);
-    // 500x375 4:2:0: 16x16 MCUs, 32 x 24 of them; 4 luma + 2 chroma blocks each, 128 bytes per block.
-    expect(coefficientBytes(readJpegFrame(fixture("dog-500x375-progressive.jpg"))!)).toBe(32 * 24 * 6 * 128);
+    expect(coefficientBytes(frame, 1)).toBe(0);
+    // 500x375 4:2:0: 16x16 MCUs, 32 x 24 of them; 4 luma + 2 chroma blocks each. Whole blocks (128
+    // bytes) at 1 and 1/2; at 1/4 luma's IDCT is 2x2 (58 bytes), at 1/8 luma's is 1x1 (10 bytes) and
+    // chroma's 2x2.
+    const progressive = readJpegFrame(fixture("dog-500x375-progressive.jpg"))!, mcus = 32 * 24;
+    expect(progressive).toMatchObject({ progressive: true, multiScan: true });
+    expect(coefficientBytes(progressive, 1)).toBe(mcus * 6 * 128);
+    expect(coefficientBytes(progressive, 2)).toBe(mcus * 6 * 128);
+    expect(coefficientBytes(progressive, 4)).toBe(mcus * (4 * 58 + 2 * 128));
+    expect(coefficientBytes(progressive, 8)).toBe(mcus * (4 * 10 + 2 * 58));
+    // A sequential JPEG with a scan per component holds its coefficients as a progressive one does.
+    const perComponent = Uint8Array.from(baseline);
+    const sos = Buffer.from(perComponent).indexOf(Buffer.from([0xff, 0xda]));
+    perComponent[sos + 4] = 1; // the first scan now names one component of three (the bytes after are not read)
+    expect(readJpegFrame(perComponent)).toMatchObject({ progressive: false, multiScan: true });
   });
 });
 

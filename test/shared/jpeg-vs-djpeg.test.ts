@@ -1,11 +1,15 @@
-// The Wasm JPEG decoder (shared/decode/jpeg.wasm: libjpeg-turbo 2.1.5.1 with edge-cnn's two
-// jdhuff patches) against Debian's native libjpeg-turbo 2.1.5 `djpeg`, byte for byte, at 1, 1/2, 1/4
-// and 1/8 (islow IDCT, fancy upsampling: decoder.c's settings and djpeg's defaults). The patches only
-// change how the entropy-coded bits are walked, so any difference is a bug in them; the 1/8 decodes
-// exercise the AC skip table, and the quality-100 noise images have many blocks with no end-of-block
-// code (the last coefficient set), where a miscounted position would show. Inputs are generated here:
-// sharp for baseline, progressive, 4:4:4, greyscale and CMYK, cjpeg (libjpeg-turbo-progs, installed
-// by .ci/run, as djpeg is) for 4:2:2 and restart markers.
+// The Wasm JPEG decoder (shared/decode/jpeg.wasm: libjpeg-turbo 2.1.5.1 with edge-cnn's jdhuff and
+// jdcoefct patches) against Debian's native libjpeg-turbo 2.1.5 `djpeg`, byte for byte, at 1, 1/2,
+// 1/4 and 1/8 (islow IDCT, fancy upsampling: decoder.c's settings and djpeg's defaults). The patches
+// only change how the entropy-coded bits are walked and how a multi-scan file's coefficients are
+// stored, so any difference is a bug in them; the 1/8 decodes exercise the AC skip table, and the
+// quality-100 noise images have many blocks with no end-of-block code (the last coefficient set),
+// where a miscounted position would show. The progressive and multi-scan files exercise the compact
+// coefficient store (1x1 and 2x2 inverse DCTs: luma at 1/8, luma at 1/4 and chroma at 1/8 in
+// 4:2:0): cjpeg's default progressive script refines AC coefficients bit by bit, whose parsing
+// depends on which coefficients are already nonzero. Inputs are generated here: sharp for baseline,
+// progressive, 4:4:4, greyscale and CMYK, cjpeg (libjpeg-turbo-progs, installed by .ci/run, as djpeg
+// is) for 4:2:2, restart markers, progressive noise and one sequential scan per component.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -54,6 +58,12 @@ beforeAll(async () => {
   writeFileSync(ppm, Buffer.concat([Buffer.from("P6\n1001 757\n255\n"), photo]));
   made.push(["photo 4:2:2, restart markers", execFileSync(CJPEG, ["-sample", "2x1", "-restart", "1", "-quality", "85", ppm])]);
   made.push(["photo progressive, restart markers", execFileSync(CJPEG, ["-progressive", "-restart", "2", "-quality", "85", ppm])]);
+  const noisePpm = path.join(dir, "noise.ppm"), scans = path.join(dir, "scans.txt");
+  writeFileSync(noisePpm, Buffer.concat([Buffer.from("P6\n203 149\n255\n"), noise]));
+  made.push(["noise progressive quality 95, 4:2:0", execFileSync(CJPEG, ["-progressive", "-quality", "95", noisePpm])]);
+  made.push(["noise progressive quality 100, 4:4:4", execFileSync(CJPEG, ["-progressive", "-sample", "1x1", "-quality", "100", noisePpm])]);
+  writeFileSync(scans, "0;\n1;\n2;\n");
+  made.push(["photo sequential, a scan per component", execFileSync(CJPEG, ["-scans", scans, "-quality", "85", ppm])]);
   for (const [name, bytes] of made) {
     const file = path.join(dir, `${name.replace(/\W+/g, "-")}.jpg`);
     writeFileSync(file, await bytes);
@@ -68,7 +78,7 @@ afterAll(() => {
 describe.skipIf(!tools)("the Wasm JPEG decoder against native djpeg", () => {
   it("gives djpeg's pixels exactly at 1, 1/2, 1/4 and 1/8", () => {
     const jpeg = new JpegDecoder(new WebAssembly.Module(readFileSync(JPEG_WASM_URL)));
-    expect(files.length).toBe(9);
+    expect(files.length).toBe(12);
     for (const [name, file] of files) {
       for (const denom of [1, 2, 4, 8] as const) {
         const ref = djpeg(file, denom), ours = jpeg.decode(new Uint8Array(readFileSync(file)), denom);

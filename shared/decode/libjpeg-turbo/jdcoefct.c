@@ -181,6 +181,66 @@ dummy_consume_data(j_decompress_ptr cinfo)
 
 #ifdef D_MULTISCAN_FILES_SUPPORTED
 
+/* edge-cnn: the zigzag range a scan's entropy decoder writes: a progressive
+ * scan's spectral selection, or the whole block in a sequential one (whose
+ * Ss/Se libjpeg only warns about).
+ */
+LOCAL(void)
+scan_range(j_decompress_ptr cinfo, int *first, int *last)
+{
+  if (cinfo->progressive_mode) {
+    *first = cinfo->Ss;
+    *last = cinfo->Se;
+  } else {
+    *first = 0;
+    *last = DCTSIZE2 - 1;
+  }
+}
+
+
+/* edge-cnn: copy a compact block's coefficients in [first, last] into a full
+ * block (a nonzero one that is not kept reads as 1), and back.  The entropy
+ * decoder touches only that range, so the rest of the full block is left
+ * as it is.
+ */
+LOCAL(void)
+compact_to_block(compact_coefficients *compact, JDIMENSION block, int first,
+                 int last, JCOEFPTR coefs)
+{
+  JCOEF *kept = compact->kept + (size_t)block * compact->nkept;
+  unsigned long long nonzero = compact->nonzero[block];
+  int k, index;
+
+  for (k = first; k <= last; k++) {
+    index = compact->kept_index[k];
+    coefs[jpeg_natural_order[k]] =
+      index >= 0 ? kept[index] : (JCOEF)((nonzero >> k) & 1);
+  }
+}
+
+LOCAL(void)
+block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
+                 int last, JCOEFPTR coefs)
+{
+  JCOEF *kept = compact->kept + (size_t)block * compact->nkept;
+  unsigned long long nonzero = compact->nonzero[block];
+  int k, index;
+  JCOEF value;
+
+  for (k = first; k <= last; k++) {
+    value = coefs[jpeg_natural_order[k]];
+    index = compact->kept_index[k];
+    if (index >= 0)
+      kept[index] = value;
+    else if (value != 0)
+      nonzero |= 1ULL << k;
+    else
+      nonzero &= ~(1ULL << k);
+  }
+  compact->nonzero[block] = nonzero;
+}
+
+
 /*
  * Consume input data and store it in the full-image coefficient buffer.
  * We read as much as one fully interleaved MCU row ("iMCU" row) per call,
@@ -198,10 +258,17 @@ consume_data(j_decompress_ptr cinfo)
   JBLOCKARRAY buffer[MAX_COMPS_IN_SCAN];
   JBLOCKROW buffer_ptr;
   jpeg_component_info *compptr;
+  compact_coefficients *compact;
+  JDIMENSION block;
+  int first, last;
+
+  scan_range(cinfo, &first, &last);
 
   /* Align the virtual buffers for the components used in this scan. */
   for (ci = 0; ci < cinfo->comps_in_scan; ci++) {
     compptr = cinfo->cur_comp_info[ci];
+    if (coef->compact[compptr->component_index] != NULL)
+      continue;                 /* edge-cnn: stored compactly */
     buffer[ci] = (*cinfo->mem->access_virt_barray)
       ((j_common_ptr)cinfo, coef->whole_image[compptr->component_index],
        cinfo->input_iMCU_row * compptr->v_samp_factor,
@@ -222,9 +289,27 @@ consume_data(j_decompress_ptr cinfo)
       for (ci = 0; ci < cinfo->comps_in_scan; ci++) {
         compptr = cinfo->cur_comp_info[ci];
         start_col = MCU_col_num * compptr->MCU_width;
+        compact = coef->compact[compptr->component_index];
         for (yindex = 0; yindex < compptr->MCU_height; yindex++) {
+          if (compact != NULL) {
+            /* edge-cnn: decode into scratch blocks, filled from the compact
+             * store and written back to it below.
+             */
+            block = (cinfo->input_iMCU_row * compptr->v_samp_factor +
+                     yindex + yoffset) * compact->blocks_per_row + start_col;
+            for (xindex = 0; xindex < compptr->MCU_width; xindex++) {
+              coef->compact_source[blkn] = compact;
+              coef->compact_block[blkn] = block;
+              compact_to_block(compact, block++, first, last,
+                               coef->compact_scratch[blkn]);
+              coef->MCU_buffer[blkn] = coef->compact_scratch + blkn;
+              blkn++;
+            }
+            continue;
+          }
           buffer_ptr = buffer[ci][yindex + yoffset] + start_col;
           for (xindex = 0; xindex < compptr->MCU_width; xindex++) {
+            coef->compact_source[blkn] = NULL;
             coef->MCU_buffer[blkn++] = buffer_ptr++;
           }
         }
@@ -238,6 +323,12 @@ consume_data(j_decompress_ptr cinfo)
         coef->MCU_ctr = MCU_col_num;
         return JPEG_SUSPENDED;
       }
+      for (blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
+        if (coef->compact_source[blkn] != NULL)
+          block_to_compact(coef->compact_source[blkn],
+                           coef->compact_block[blkn], first, last,
+                           coef->compact_scratch[blkn]);
+      }
     }
     /* Completed an MCU row, but perhaps not an iMCU row */
     coef->MCU_ctr = 0;
@@ -250,6 +341,46 @@ consume_data(j_decompress_ptr cinfo)
   /* Completed the scan */
   (*cinfo->inputctl->finish_input_pass) (cinfo);
   return JPEG_SCAN_COMPLETED;
+}
+
+
+/* edge-cnn: the inverse DCT of one iMCU row of a compactly stored component:
+ * its kept values go into a block whose other coefficients stay zero (the
+ * reduced IDCT does not read them).
+ */
+LOCAL(void)
+decompress_compact(j_decompress_ptr cinfo, int ci, JSAMPARRAY output_ptr)
+{
+  my_coef_ptr coef = (my_coef_ptr)cinfo->coef;
+  compact_coefficients *compact = coef->compact[ci];
+  jpeg_component_info *compptr = cinfo->comp_info + ci;
+  inverse_DCT_method_ptr inverse_DCT = cinfo->idct->inverse_DCT[ci];
+  JCOEFPTR coefs = coef->compact_scratch[D_MAX_BLOCKS_IN_MCU];
+  JDIMENSION block_num, output_col, row;
+  JCOEF *kept;
+  int block_row, block_rows, i;
+
+  if (cinfo->output_iMCU_row < cinfo->total_iMCU_rows - 1)
+    block_rows = compptr->v_samp_factor;
+  else {
+    block_rows = (int)(compptr->height_in_blocks % compptr->v_samp_factor);
+    if (block_rows == 0) block_rows = compptr->v_samp_factor;
+  }
+  jzero_far((void *)coefs, sizeof(JBLOCK));
+  for (block_row = 0; block_row < block_rows; block_row++) {
+    row = cinfo->output_iMCU_row * compptr->v_samp_factor + block_row;
+    output_col = 0;
+    for (block_num = cinfo->master->first_MCU_col[ci];
+         block_num <= cinfo->master->last_MCU_col[ci]; block_num++) {
+      kept = compact->kept +
+             ((size_t)row * compact->blocks_per_row + block_num) * compact->nkept;
+      for (i = 0; i < compact->nkept; i++)
+        coefs[compact->kept_natural[i]] = kept[i];
+      (*inverse_DCT) (cinfo, compptr, coefs, output_ptr, output_col);
+      output_col += compptr->_DCT_scaled_size;
+    }
+    output_ptr += compptr->_DCT_scaled_size;
+  }
 }
 
 
@@ -289,6 +420,10 @@ decompress_data(j_decompress_ptr cinfo, JSAMPIMAGE output_buf)
     /* Don't bother to IDCT an uninteresting component. */
     if (!compptr->component_needed)
       continue;
+    if (coef->compact[ci] != NULL) {
+      decompress_compact(cinfo, ci, output_buf[ci]);
+      continue;
+    }
     /* Align the virtual buffer for this component. */
     buffer = (*cinfo->mem->access_virt_barray)
       ((j_common_ptr)cinfo, coef->whole_image[ci],
@@ -805,6 +940,59 @@ decompress_smooth_data(j_decompress_ptr cinfo, JSAMPIMAGE output_buf)
 #endif /* BLOCK_SMOOTHING_SUPPORTED */
 
 
+/* edge-cnn: compact storage for a component whose reduced inverse DCT reads
+ * few of its coefficients, or NULL to use a virtual array as libjpeg does.
+ * Only when the image is decoded straight through: buffered-image mode
+ * (which transcoding uses too) hands out the whole arrays, and block
+ * smoothing reads the AC coefficients.
+ */
+LOCAL(compact_coefficients *)
+request_compact(j_decompress_ptr cinfo, jpeg_component_info *compptr)
+{
+  compact_coefficients *compact;
+  JDIMENSION blocks_per_row, block_rows;
+  size_t blocks;
+  int k, row, col, kept_row, kept_col;
+
+  if (cinfo->buffered_image || cinfo->do_block_smoothing ||
+      (compptr->_DCT_scaled_size != 1 && compptr->_DCT_scaled_size != 2))
+    return NULL;
+  compact = (compact_coefficients *)
+    (*cinfo->mem->alloc_small) ((j_common_ptr)cinfo, JPOOL_IMAGE,
+                                sizeof(compact_coefficients));
+  compact->nkept = 0;
+  for (k = 0; k < DCTSIZE2; k++) {
+    row = jpeg_natural_order[k] / DCTSIZE;
+    col = jpeg_natural_order[k] % DCTSIZE;
+    /* 1x1 reads the DC; 2x2 reads rows and columns 0, 1, 3, 5, 7 */
+    kept_row = compptr->_DCT_scaled_size == 1 ? row == 0 :
+               (row == 0 || (row & 1));
+    kept_col = compptr->_DCT_scaled_size == 1 ? col == 0 :
+               (col == 0 || (col & 1));
+    if (kept_row && kept_col) {
+      compact->kept_natural[compact->nkept] = jpeg_natural_order[k];
+      compact->kept_index[k] = compact->nkept++;
+    } else
+      compact->kept_index[k] = -1;
+  }
+  blocks_per_row = (JDIMENSION)jround_up((long)compptr->width_in_blocks,
+                                         (long)compptr->h_samp_factor);
+  block_rows = (JDIMENSION)jround_up((long)compptr->height_in_blocks,
+                                     (long)compptr->v_samp_factor);
+  blocks = (size_t)blocks_per_row * block_rows;
+  compact->blocks_per_row = blocks_per_row;
+  compact->kept = (JCOEF *)
+    (*cinfo->mem->alloc_large) ((j_common_ptr)cinfo, JPOOL_IMAGE,
+                                blocks * compact->nkept * sizeof(JCOEF));
+  compact->nonzero = (unsigned long long *)
+    (*cinfo->mem->alloc_large) ((j_common_ptr)cinfo, JPOOL_IMAGE,
+                                blocks * sizeof(unsigned long long));
+  jzero_far((void *)compact->kept, blocks * compact->nkept * sizeof(JCOEF));
+  jzero_far((void *)compact->nonzero, blocks * sizeof(unsigned long long));
+  return compact;
+}
+
+
 /*
  * Initialize coefficient buffer controller.
  */
@@ -833,8 +1021,19 @@ jinit_d_coef_controller(j_decompress_ptr cinfo, boolean need_full_buffer)
     int ci, access_rows;
     jpeg_component_info *compptr;
 
+    coef->compact_scratch = NULL;
     for (ci = 0, compptr = cinfo->comp_info; ci < cinfo->num_components;
          ci++, compptr++) {
+      coef->whole_image[ci] = NULL;
+      coef->compact[ci] = request_compact(cinfo, compptr);
+      if (coef->compact[ci] != NULL) {
+        if (coef->compact_scratch == NULL)
+          coef->compact_scratch = (JBLOCKROW)
+            (*cinfo->mem->alloc_small) ((j_common_ptr)cinfo, JPOOL_IMAGE,
+                                        (D_MAX_BLOCKS_IN_MCU + 1) *
+                                        sizeof(JBLOCK));
+        continue;
+      }
       access_rows = compptr->v_samp_factor;
 #ifdef BLOCK_SMOOTHING_SUPPORTED
       /* If block smoothing could be used, need a bigger window */
