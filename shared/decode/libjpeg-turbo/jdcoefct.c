@@ -198,23 +198,48 @@ scan_range(j_decompress_ptr cinfo, int *first, int *last)
 }
 
 
-/* edge-cnn: copy a compact block's coefficients in [first, last] into a full
- * block (a nonzero one that is not kept reads as 1), and back.  The entropy
- * decoder touches only that range, so the rest of the full block is left
- * as it is.
+/* edge-cnn: the zigzag positions first..last as a bit mask. */
+LOCAL(unsigned long long)
+range_mask(int first, int last)
+{
+  unsigned long long upto = last >= DCTSIZE2 - 1 ? ~0ULL : (1ULL << (last + 1)) - 1;
+  return upto & (~0ULL << first);
+}
+
+
+/* edge-cnn: natural position -> zigzag position (the inverse of
+ * jpeg_natural_order).
+ */
+static const unsigned char zigzag_of[DCTSIZE2] = {
+   0,  1,  5,  6, 14, 15, 27, 28,
+   2,  4,  7, 13, 16, 26, 29, 42,
+   3,  8, 12, 17, 25, 30, 41, 43,
+   9, 11, 18, 24, 31, 40, 44, 53,
+  10, 19, 23, 32, 39, 45, 52, 54,
+  20, 22, 33, 38, 46, 51, 55, 60,
+  21, 34, 37, 47, 50, 56, 59, 61,
+  35, 36, 48, 49, 57, 58, 62, 63
+};
+
+
+/* edge-cnn: a compact block's coefficients in [first, last] into an all-zero
+ * block for the entropy decoder (a nonzero one that is not kept reads as 1;
+ * the decoder touches only the range), and back, leaving the block all zero
+ * again.  Blocks are mostly zeros, so both walk only the nonzero positions.
  */
 LOCAL(void)
 compact_to_block(compact_coefficients *compact, JDIMENSION block, int first,
                  int last, JCOEFPTR coefs)
 {
   JCOEF *kept = compact->kept + (size_t)block * compact->nkept;
-  unsigned long long nonzero = compact->nonzero[block];
-  int k, index;
+  unsigned long long set = compact->nonzero[block] & range_mask(first, last);
+  int k;
 
-  for (k = first; k <= last; k++) {
-    index = compact->kept_index[k];
+  while (set != 0) {
+    k = __builtin_ctzll(set);
     coefs[jpeg_natural_order[k]] =
-      index >= 0 ? kept[index] : (JCOEF)((nonzero >> k) & 1);
+      (compact->kept_mask >> k) & 1 ? kept[compact->kept_before[k]] : 1;
+    set &= set - 1;
   }
 }
 
@@ -223,21 +248,29 @@ block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
                  int last, JCOEFPTR coefs)
 {
   JCOEF *kept = compact->kept + (size_t)block * compact->nkept;
-  unsigned long long nonzero = compact->nonzero[block];
-  int k, index;
-  JCOEF value;
+  unsigned long long found = 0, word, range = range_mask(first, last);
+  unsigned long long old = compact->nonzero[block], write;
+  int i, k, pos;
 
-  for (k = first; k <= last; k++) {
-    value = coefs[jpeg_natural_order[k]];
-    index = compact->kept_index[k];
-    if (index >= 0)
-      kept[index] = value;
-    else if (value != 0)
-      nonzero |= 1ULL << k;
-    else
-      nonzero &= ~(1ULL << k);
+  for (pos = 0; pos < DCTSIZE2; pos += 4) {
+    memcpy(&word, coefs + pos, sizeof(word));
+    if (word == 0) continue;
+    for (i = pos; i < pos + 4; i++)
+      if (coefs[i] != 0) found |= 1ULL << zigzag_of[i];
   }
-  compact->nonzero[block] = nonzero;
+  /* kept values now nonzero, or nonzero before (a kept value whose bit is
+   * clear is zero) */
+  write = (old | found) & range & compact->kept_mask;
+  while (write != 0) {
+    k = __builtin_ctzll(write);
+    kept[compact->kept_before[k]] = coefs[jpeg_natural_order[k]];
+    write &= write - 1;
+  }
+  compact->nonzero[block] = (old & ~range) | found;
+  while (found != 0) {
+    coefs[jpeg_natural_order[__builtin_ctzll(found)]] = 0;
+    found &= found - 1;
+  }
 }
 
 
@@ -321,6 +354,8 @@ consume_data(j_decompress_ptr cinfo)
         /* Suspension forced; update state counters and exit */
         coef->MCU_vert_offset = yoffset;
         coef->MCU_ctr = MCU_col_num;
+        if (coef->compact_scratch != NULL)  /* edge-cnn: all zero again */
+          memset(coef->compact_scratch, 0, D_MAX_BLOCKS_IN_MCU * sizeof(JBLOCK));
         return JPEG_SUSPENDED;
       }
       for (blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
@@ -358,7 +393,9 @@ decompress_compact(j_decompress_ptr cinfo, int ci, JSAMPARRAY output_ptr)
   JCOEFPTR coefs = coef->compact_scratch[D_MAX_BLOCKS_IN_MCU];
   JDIMENSION block_num, output_col, row;
   JCOEF *kept;
-  int block_row, block_rows, i;
+  size_t block;
+  unsigned long long set;
+  int block_row, block_rows, k;
 
   if (cinfo->output_iMCU_row < cinfo->total_iMCU_rows - 1)
     block_rows = compptr->v_samp_factor;
@@ -366,17 +403,23 @@ decompress_compact(j_decompress_ptr cinfo, int ci, JSAMPARRAY output_ptr)
     block_rows = (int)(compptr->height_in_blocks % compptr->v_samp_factor);
     if (block_rows == 0) block_rows = compptr->v_samp_factor;
   }
-  jzero_far((void *)coefs, sizeof(JBLOCK));
   for (block_row = 0; block_row < block_rows; block_row++) {
     row = cinfo->output_iMCU_row * compptr->v_samp_factor + block_row;
     output_col = 0;
     for (block_num = cinfo->master->first_MCU_col[ci];
          block_num <= cinfo->master->last_MCU_col[ci]; block_num++) {
-      kept = compact->kept +
-             ((size_t)row * compact->blocks_per_row + block_num) * compact->nkept;
-      for (i = 0; i < compact->nkept; i++)
-        coefs[compact->kept_natural[i]] = kept[i];
+      block = (size_t)row * compact->blocks_per_row + block_num;
+      kept = compact->kept + block * compact->nkept;
+      /* a kept value whose bit is clear is zero, as is the block */
+      for (set = compact->nonzero[block] & compact->kept_mask; set != 0;
+           set &= set - 1) {
+        k = __builtin_ctzll(set);
+        coefs[jpeg_natural_order[k]] = kept[compact->kept_before[k]];
+      }
       (*inverse_DCT) (cinfo, compptr, coefs, output_ptr, output_col);
+      for (set = compact->nonzero[block] & compact->kept_mask; set != 0;
+           set &= set - 1)
+        coefs[jpeg_natural_order[__builtin_ctzll(set)]] = 0;
       output_col += compptr->_DCT_scaled_size;
     }
     output_ptr += compptr->_DCT_scaled_size;
@@ -961,6 +1004,7 @@ request_compact(j_decompress_ptr cinfo, jpeg_component_info *compptr)
     (*cinfo->mem->alloc_small) ((j_common_ptr)cinfo, JPOOL_IMAGE,
                                 sizeof(compact_coefficients));
   compact->nkept = 0;
+  compact->kept_mask = 0;
   for (k = 0; k < DCTSIZE2; k++) {
     row = jpeg_natural_order[k] / DCTSIZE;
     col = jpeg_natural_order[k] % DCTSIZE;
@@ -969,12 +1013,13 @@ request_compact(j_decompress_ptr cinfo, jpeg_component_info *compptr)
                (row == 0 || (row & 1));
     kept_col = compptr->_DCT_scaled_size == 1 ? col == 0 :
                (col == 0 || (col & 1));
+    compact->kept_before[k] = compact->nkept;
     if (kept_row && kept_col) {
-      compact->kept_natural[compact->nkept] = jpeg_natural_order[k];
-      compact->kept_index[k] = compact->nkept++;
-    } else
-      compact->kept_index[k] = -1;
+      compact->kept_natural[compact->nkept++] = jpeg_natural_order[k];
+      compact->kept_mask |= 1ULL << k;
+    }
   }
+  compact->kept_before[DCTSIZE2] = compact->nkept;
   blocks_per_row = (JDIMENSION)jround_up((long)compptr->width_in_blocks,
                                          (long)compptr->h_samp_factor);
   block_rows = (JDIMENSION)jround_up((long)compptr->height_in_blocks,
@@ -1027,11 +1072,14 @@ jinit_d_coef_controller(j_decompress_ptr cinfo, boolean need_full_buffer)
       coef->whole_image[ci] = NULL;
       coef->compact[ci] = request_compact(cinfo, compptr);
       if (coef->compact[ci] != NULL) {
-        if (coef->compact_scratch == NULL)
+        if (coef->compact_scratch == NULL) {
           coef->compact_scratch = (JBLOCKROW)
             (*cinfo->mem->alloc_small) ((j_common_ptr)cinfo, JPOOL_IMAGE,
                                         (D_MAX_BLOCKS_IN_MCU + 1) *
                                         sizeof(JBLOCK));
+          memset(coef->compact_scratch, 0,
+                 (D_MAX_BLOCKS_IN_MCU + 1) * sizeof(JBLOCK));
+        }
         continue;
       }
       access_rows = compptr->v_samp_factor;

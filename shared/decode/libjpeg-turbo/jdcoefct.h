@@ -33,11 +33,13 @@
 typedef struct {
   JDIMENSION blocks_per_row;     /* padded as the virtual array would be */
   int nkept;                     /* values kept per block */
-  int kept_index[DCTSIZE2];      /* zigzag position -> kept value index or -1 */
   int kept_natural[DCTSIZE2];    /* kept value index -> natural position */
-  JCOEF *kept;                   /* nkept values per block */
+  int kept_before[DCTSIZE2 + 1]; /* kept values before zigzag position k */
+  unsigned long long kept_mask;  /* zigzag positions of the kept values */
+  JCOEF *kept;                   /* nkept values per block (zero where the
+                                    nonzero bit is clear) */
   unsigned long long *nonzero;   /* per block: bit k set if the zigzag
-                                    coefficient k (not kept) is nonzero */
+                                    coefficient k is nonzero */
 } compact_coefficients;
 
 
