@@ -7,10 +7,12 @@ import path from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { JpegDecodeError, JpegDecoder } from "../../shared/decode/jpeg.ts";
+import { MAX_COEFFICIENT_BYTES } from "../../shared/decode/jpeg-for-model.ts";
 import { coefficientBytes, readJpegFrame, withoutUnusedScans } from "../../shared/decode/jpeg-scans.ts";
 import { decodeScaleDenom, scaledSize } from "../../shared/decode/scale.ts";
 import { WebpDecodeError, WebpDecoder } from "../../shared/decode/webp.ts";
 import { JPEG_WASM_URL, WEBP_WASM_URL } from "../../trainer/decoders-node.ts";
+import { bombJpeg } from "../fixtures/bombs.ts";
 
 const fixture = (f: string) => readFileSync(path.join(import.meta.dirname, "../fixtures/edge", f));
 const decoder = () => new JpegDecoder(new WebAssembly.Module(readFileSync(JPEG_WASM_URL)));
@@ -98,6 +100,15 @@ describe("withoutUnusedScans (progressive JPEG at 1/8)", () => {
     const sos = Buffer.from(perComponent).indexOf(Buffer.from([0xff, 0xda]));
     perComponent[sos + 4] = 1; // the first scan now names one component of three (the bytes after are not read)
     expect(readJpegFrame(perComponent)).toMatchObject({ progressive: false, multiScan: true });
+  });
+
+  it("admits a progressive photo of 50 MP at 1/8 in every usual layout (greyscale, 4:2:0, 4:2:2, 4:4:4, CMYK)", () => {
+    for (const sampling of [[0x11], [0x22, 0x11, 0x11], [0x21, 0x11, 0x11], [0x11, 0x11, 0x11], [0x11, 0x11, 0x11, 0x11]]) {
+      const frame = readJpegFrame(bombJpeg(10_000, 5000, { sof: 0xc2, sampling }))!;
+      expect(decodeScaleDenom(10_000, 5000, [32, 32])).toBe(8);
+      expect(coefficientBytes(frame, 8), sampling.join(",")).toBeLessThan(MAX_COEFFICIENT_BYTES);
+      expect(coefficientBytes(frame, 1), sampling.join(",")).toBeGreaterThan(MAX_COEFFICIENT_BYTES); // whole blocks would not fit
+    }
   });
 });
 
