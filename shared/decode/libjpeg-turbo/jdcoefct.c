@@ -207,21 +207,6 @@ range_mask(int first, int last)
 }
 
 
-/* edge-cnn: natural position -> zigzag position (the inverse of
- * jpeg_natural_order).
- */
-static const unsigned char zigzag_of[DCTSIZE2] = {
-   0,  1,  5,  6, 14, 15, 27, 28,
-   2,  4,  7, 13, 16, 26, 29, 42,
-   3,  8, 12, 17, 25, 30, 41, 43,
-   9, 11, 18, 24, 31, 40, 44, 53,
-  10, 19, 23, 32, 39, 45, 52, 54,
-  20, 22, 33, 38, 46, 51, 55, 60,
-  21, 34, 37, 47, 50, 56, 59, 61,
-  35, 36, 48, 49, 57, 58, 62, 63
-};
-
-
 /* edge-cnn: a compact block's coefficients in [first, last] into an all-zero
  * block for the entropy decoder (a nonzero one that is not kept reads as 1;
  * the decoder touches only the range), and back, leaving the block all zero
@@ -256,7 +241,7 @@ block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
     memcpy(&word, coefs + pos, sizeof(word));
     if (word == 0) continue;
     for (i = pos; i < pos + 4; i++)
-      if (coefs[i] != 0) found |= 1ULL << zigzag_of[i];
+      if (coefs[i] != 0) found |= 1ULL << compact->zigzag_of[i];
   }
   /* kept values now nonzero, or nonzero before (a kept value whose bit is
    * clear is zero) */
@@ -1013,6 +998,7 @@ request_compact(j_decompress_ptr cinfo, jpeg_component_info *compptr)
                (row == 0 || (row & 1));
     kept_col = compptr->_DCT_scaled_size == 1 ? col == 0 :
                (col == 0 || (col & 1));
+    compact->zigzag_of[jpeg_natural_order[k]] = (unsigned char)k;
     compact->kept_before[k] = compact->nkept;
     if (kept_row && kept_col) {
       compact->kept_natural[compact->nkept++] = jpeg_natural_order[k];

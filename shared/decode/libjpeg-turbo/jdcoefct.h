@@ -36,6 +36,7 @@ typedef struct {
   int kept_natural[DCTSIZE2];    /* kept value index -> natural position */
   int kept_before[DCTSIZE2 + 1]; /* kept values before zigzag position k */
   unsigned long long kept_mask;  /* zigzag positions of the kept values */
+  unsigned char zigzag_of[DCTSIZE2]; /* natural position -> zigzag position */
   JCOEF *kept;                   /* nkept values per block (zero where the
                                     nonzero bit is clear) */
   unsigned long long *nonzero;   /* per block: bit k set if the zigzag
