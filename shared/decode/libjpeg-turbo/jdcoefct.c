@@ -369,7 +369,8 @@ consume_data(j_decompress_ptr cinfo)
  * reduced IDCT does not read them).
  */
 LOCAL(void)
-decompress_compact(j_decompress_ptr cinfo, int ci, JSAMPARRAY output_ptr)
+decompress_compact(j_decompress_ptr cinfo, int ci, int block_rows,
+                   JSAMPARRAY output_ptr)
 {
   my_coef_ptr coef = (my_coef_ptr)cinfo->coef;
   compact_coefficients *compact = coef->compact[ci];
@@ -380,14 +381,8 @@ decompress_compact(j_decompress_ptr cinfo, int ci, JSAMPARRAY output_ptr)
   JCOEF *kept;
   size_t block;
   unsigned long long set;
-  int block_row, block_rows, k;
+  int block_row, k;
 
-  if (cinfo->output_iMCU_row < cinfo->total_iMCU_rows - 1)
-    block_rows = compptr->v_samp_factor;
-  else {
-    block_rows = (int)(compptr->height_in_blocks % compptr->v_samp_factor);
-    if (block_rows == 0) block_rows = compptr->v_samp_factor;
-  }
   for (block_row = 0; block_row < block_rows; block_row++) {
     row = cinfo->output_iMCU_row * compptr->v_samp_factor + block_row;
     output_col = 0;
@@ -448,15 +443,6 @@ decompress_data(j_decompress_ptr cinfo, JSAMPIMAGE output_buf)
     /* Don't bother to IDCT an uninteresting component. */
     if (!compptr->component_needed)
       continue;
-    if (coef->compact[ci] != NULL) {
-      decompress_compact(cinfo, ci, output_buf[ci]);
-      continue;
-    }
-    /* Align the virtual buffer for this component. */
-    buffer = (*cinfo->mem->access_virt_barray)
-      ((j_common_ptr)cinfo, coef->whole_image[ci],
-       cinfo->output_iMCU_row * compptr->v_samp_factor,
-       (JDIMENSION)compptr->v_samp_factor, FALSE);
     /* Count non-dummy DCT block rows in this iMCU row. */
     if (cinfo->output_iMCU_row < last_iMCU_row)
       block_rows = compptr->v_samp_factor;
@@ -465,6 +451,15 @@ decompress_data(j_decompress_ptr cinfo, JSAMPIMAGE output_buf)
       block_rows = (int)(compptr->height_in_blocks % compptr->v_samp_factor);
       if (block_rows == 0) block_rows = compptr->v_samp_factor;
     }
+    if (coef->compact[ci] != NULL) {  /* edge-cnn */
+      decompress_compact(cinfo, ci, block_rows, output_buf[ci]);
+      continue;
+    }
+    /* Align the virtual buffer for this component. */
+    buffer = (*cinfo->mem->access_virt_barray)
+      ((j_common_ptr)cinfo, coef->whole_image[ci],
+       cinfo->output_iMCU_row * compptr->v_samp_factor,
+       (JDIMENSION)compptr->v_samp_factor, FALSE);
     inverse_DCT = cinfo->idct->inverse_DCT[ci];
     output_ptr = output_buf[ci];
     /* Loop over all DCT blocks to be processed. */
@@ -1001,7 +996,7 @@ request_compact(j_decompress_ptr cinfo, jpeg_component_info *compptr)
     compact->zigzag_of[jpeg_natural_order[k]] = (unsigned char)k;
     compact->kept_before[k] = compact->nkept;
     if (kept_row && kept_col) {
-      compact->kept_natural[compact->nkept++] = jpeg_natural_order[k];
+      compact->nkept++;
       compact->kept_mask |= 1ULL << k;
     }
   }
@@ -1018,8 +1013,8 @@ request_compact(j_decompress_ptr cinfo, jpeg_component_info *compptr)
   compact->nonzero = (unsigned long long *)
     (*cinfo->mem->alloc_large) ((j_common_ptr)cinfo, JPOOL_IMAGE,
                                 blocks * sizeof(unsigned long long));
-  jzero_far((void *)compact->kept, blocks * compact->nkept * sizeof(JCOEF));
-  jzero_far((void *)compact->nonzero, blocks * sizeof(unsigned long long));
+  memset(compact->kept, 0, blocks * compact->nkept * sizeof(JCOEF));
+  memset(compact->nonzero, 0, blocks * sizeof(unsigned long long));
   return compact;
 }
 

@@ -33,8 +33,8 @@
 typedef struct {
   JDIMENSION blocks_per_row;     /* padded as the virtual array would be */
   int nkept;                     /* values kept per block */
-  int kept_natural[DCTSIZE2];    /* kept value index -> natural position */
-  int kept_before[DCTSIZE2 + 1]; /* kept values before zigzag position k */
+  int kept_before[DCTSIZE2 + 1]; /* kept values before zigzag position k
+                                    (a kept coefficient's index) */
   unsigned long long kept_mask;  /* zigzag positions of the kept values */
   unsigned char zigzag_of[DCTSIZE2]; /* natural position -> zigzag position */
   JCOEF *kept;                   /* nkept values per block (zero where the
