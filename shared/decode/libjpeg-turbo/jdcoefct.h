@@ -28,7 +28,8 @@
  * rest, only whether each is nonzero: a progressive refinement scan's
  * parsing depends on that alone, and their values are never used.  A 12 MP
  * 4:2:0 progressive photo at 1/8 needs 10 bytes per luma block and 58 per
- * chroma block instead of 128.
+ * chroma block instead of 128 (shared/decode/jpeg-scans.ts,
+ * coefficientBytes, counts the same sizes for the memory limit).
  */
 typedef struct {
   JDIMENSION blocks_per_row;     /* padded as the virtual array would be */
