@@ -43,7 +43,7 @@ describe("openUpload", () => {
     it(`all(): ${name} comes back byte for byte`, async () => {
       const upload = await openUpload(request(), 32 * 1024 * 1024);
       expect(upload.head.length).toBeGreaterThanOrEqual(64);
-      expect(upload.head).toEqual(BODY.subarray(0, upload.head.length));
+      expect(upload.head.every((b, i) => b === BODY[i])).toBe(true); // not toEqual: slow on megabytes
       const all = await upload.all();
       expect(all.length).toBe(BODY.length);
       expect(all.every((b, i) => b === BODY[i])).toBe(true);
