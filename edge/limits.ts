@@ -15,67 +15,175 @@ export interface Upload {
   stream(): AsyncGenerator<Uint8Array>;
 }
 
+const HEAD_BUFFER = 64 * 1024;
+/** A body of unknown length (no Content-Length) is read in pieces of this size, then joined. */
+const UNKNOWN_LENGTH_PIECE = 1024 * 1024;
+
 export async function openUpload(req: Request, maxBytes: number, headBytes = 64): Promise<Upload> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(`${mib(Number(declared))}`, maxBytes);
   const expected = declared !== null && /^\d+$/.test(declared) ? Number(declared) : -1;
-  const reader = req.body?.getReader();
-  let size = 0, done = !reader;
-  const next = async (): Promise<Uint8Array | null> => {
-    if (done) return null;
-    const r = await reader!.read();
-    if (r.done) { done = true; return null; }
-    if (size + r.value.byteLength > maxBytes) {
-      done = true;
-      await reader!.cancel();
+  const source = req.body ? bodyReader(req.body) : null;
+  let size = 0, ended = !source;
+  /** Reads into `into` (at least `min` bytes, fewer only at the end of the body), counting against the limit. */
+  const read = async (into: Uint8Array, min: number): Promise<Filled> => {
+    if (ended || into.length === 0) return { view: into, filled: 0 };
+    const room = maxBytes + 1 - size; // one byte past the limit is enough to refuse the body
+    const view = into.length > room ? into.subarray(0, room) : into;
+    const wanted = Math.min(min, view.length);
+    const got = await source!.read(view, wanted);
+    size += got.filled;
+    if (got.filled < wanted) ended = true;
+    if (size > maxBytes) {
+      ended = true;
+      await source!.cancel();
       throw tooLarge(`more than ${mib(maxBytes)}`, maxBytes);
     }
-    size += r.value.byteLength;
-    return r.value;
+    return got;
   };
-  const first: Uint8Array[] = [];
-  for (let got = 0; got < headBytes;) {
-    const piece = await next();
-    if (!piece) break;
-    first.push(piece);
-    got += piece.byteLength;
-  }
+
+  const first = await read(new Uint8Array(expected >= 0 ? Math.min(expected, HEAD_BUFFER) : HEAD_BUFFER), headBytes);
+  const head = first.view.subarray(0, first.filled);
   return {
-    head: join(first, first.reduce((n, p) => n + p.byteLength, 0)),
-    /** With a Content-Length the pieces are copied into one buffer as they arrive, so a 20 MB photo costs 20 MB, not twice that. */
+    head,
+    /** With a Content-Length, one buffer exactly that long, so a 20 MB photo costs 20 MB, not twice that. */
     async all() {
-      let body = expected >= 0 ? new Uint8Array(expected) : undefined;
-      const pieces: Uint8Array[] = [];
-      let at = 0;
-      const add = (piece: Uint8Array): void => {
-        if (body && at + piece.byteLength <= body.length) body.set(piece, at);
-        else {
-          if (body) { pieces.push(body.subarray(0, at)); body = undefined; } // longer than declared: collect
-          pieces.push(piece);
+      if (expected >= 0) {
+        let body: Uint8Array = new Uint8Array(Math.max(head.length, expected));
+        body.set(head);
+        let at = head.length;
+        while (!ended && at < body.length) {
+          const length = body.length; // a BYOB read detaches `body`, moving its bytes to a new ArrayBuffer
+          const got = await read(body.subarray(at), length - at);
+          body = new Uint8Array(got.view.buffer, 0, length);
+          at += got.filled;
         }
-        at += piece.byteLength;
-      };
-      first.forEach(add);
-      for (let piece = await next(); piece; piece = await next()) add(piece);
-      if (body) return at === body.length ? body : body.subarray(0, at);
-      return join(pieces, at);
+        if (ended) return body.subarray(0, at);
+        // Longer than declared (only a Request made in JS can be): collect the rest as for an unknown length.
+        return join([body, ...(await rest(HEAD_BUFFER))]);
+      }
+      return join([head, ...(await rest())]);
     },
     async *stream() {
-      yield* first;
-      for (let piece = await next(); piece; piece = await next()) yield piece;
+      if (head.length > 0) yield head;
+      if (ended) return;
+      // The pieces as they come: a BYOB reader here held far more memory for a 22 MB PNG (+50 MiB against +15).
+      for await (const piece of source!.pieces()) {
+        size += piece.length;
+        if (size > maxBytes) {
+          ended = true;
+          await source!.cancel();
+          throw tooLarge(`more than ${mib(maxBytes)}`, maxBytes);
+        }
+        yield piece;
+      }
+      ended = true;
     },
   };
+
+  /** The rest of a body of unknown length, in pieces of 1 MiB (the first `first` bytes: a probe for the end). */
+  async function rest(first = UNKNOWN_LENGTH_PIECE): Promise<Uint8Array[]> {
+    const pieces: Uint8Array[] = [];
+    for (let bytes = first; !ended; bytes = UNKNOWN_LENGTH_PIECE) {
+      const got = await read(new Uint8Array(bytes), bytes);
+      if (got.filled > 0) pieces.push(got.view.subarray(0, got.filled));
+    }
+    return pieces;
+  }
 }
 
-function join(pieces: Uint8Array[], size: number): Uint8Array {
+function join(pieces: Uint8Array[]): Uint8Array {
   if (pieces.length === 1) return pieces[0];
-  const all = new Uint8Array(size);
+  const all = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const piece of pieces) {
     all.set(piece, at);
-    at += piece.byteLength;
+    at += piece.length;
   }
   return all;
+}
+
+/** What a read filled: `view` covers the buffer given (perhaps moved to a new ArrayBuffer), its first `filled` bytes read. */
+interface Filled { view: Uint8Array; filled: number }
+
+interface BodyReader {
+  /** Reads into `into` until at least `min` bytes (0 < min <= into.length); fewer only at the end of the body. */
+  read(into: Uint8Array, min: number): Promise<Filled>;
+  /** The rest of the body in the pieces it arrives in. */
+  pieces(): AsyncGenerator<Uint8Array>;
+  cancel(): Promise<void>;
+}
+
+/** workerd's extension to BYOB readers: waits until at least `min` bytes fill the view. */
+type ReadAtLeast = (min: number, view: Uint8Array) => Promise<ReadableStreamReadResult<Uint8Array>>;
+
+/**
+ * A body reader that fills large buffers. A default reader hands out the body in the pieces it came
+ * in, 4 KiB each from local workerd's HTTP stack: 1,479 trips through JS for a 5.6 MiB photo, 25 ms
+ * of CPU, where a BYOB reader's `readAtLeast` fills the buffer in a few calls (4 ms). Streams that
+ * are not byte streams (a ReadableStream made in JS) fall back to a default reader, copying.
+ */
+function bodyReader(body: ReadableStream<Uint8Array>): BodyReader {
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream
+  }
+  if (byob) {
+    let current: { cancel(): Promise<void> } = byob;
+    const reader = byob, atLeast = (reader as unknown as { readAtLeast?: ReadAtLeast }).readAtLeast?.bind(reader);
+    let ended = false;
+    return {
+      async read(into, min) {
+        const offset = into.byteOffset, length = into.length; // `into` is detached by the first read
+        let view = into, filled = 0;
+        while (!ended && filled < min) {
+          const rest = view.subarray(filled);
+          const r = atLeast ? await atLeast(min - filled, rest) : await reader.read(rest);
+          if (r.value) {
+            view = new Uint8Array(r.value.buffer, offset, length);
+            filled += r.value.byteLength;
+          }
+          if (r.done) ended = true;
+        }
+        return { view, filled };
+      },
+      async *pieces() {
+        reader.releaseLock();
+        const pieces = body.getReader();
+        current = pieces;
+        for (let r = await pieces.read(); !r.done; r = await pieces.read()) yield r.value;
+      },
+      cancel: () => current.cancel(),
+    };
+  }
+  const reader = body.getReader();
+  let pending: Uint8Array = new Uint8Array(0);
+  return {
+    async read(into, min) {
+      let filled = 0;
+      while (filled < min) {
+        if (pending.length === 0) {
+          const r = await reader.read();
+          if (r.done) break;
+          pending = r.value;
+          continue;
+        }
+        const n = Math.min(pending.length, into.length - filled);
+        into.set(pending.subarray(0, n), filled);
+        pending = pending.subarray(n);
+        filled += n;
+      }
+      return { view: into, filled };
+    },
+    async *pieces() {
+      if (pending.length > 0) yield pending;
+      pending = new Uint8Array(0);
+      for (let r = await reader.read(); !r.done; r = await reader.read()) yield r.value;
+    },
+    cancel: () => reader.cancel(),
+  };
 }
 
 /** 422 when width x height is over the limit (checked from the header, before decoding). */
