@@ -124,8 +124,14 @@ function* segments(bytes: Uint8Array, scans = false): Generator<Segment> {
     let dataEnd = end;
     if (marker === 0xda) {
       if (!scans) { yield { marker, start: at, body: at + 4, end, dataEnd }; return; }
-      while (dataEnd + 1 < bytes.length && !(bytes[dataEnd] === 0xff && bytes[dataEnd + 1] !== 0 && !(bytes[dataEnd + 1] >= 0xd0 && bytes[dataEnd + 1] <= 0xd7))) dataEnd++;
-      if (dataEnd + 1 >= bytes.length) return;
+      // indexOf finds each 0xFF natively (a JS byte loop took 7 ms over a 5.5 MB photo)
+      for (;;) {
+        dataEnd = bytes.indexOf(0xff, dataEnd);
+        if (dataEnd < 0 || dataEnd + 1 >= bytes.length) return;
+        const next = bytes[dataEnd + 1];
+        if (next !== 0 && !(next >= 0xd0 && next <= 0xd7)) break;
+        dataEnd++;
+      }
       while (bytes[dataEnd + 1] === 0xff) dataEnd++; // fill bytes before the marker
     }
     yield { marker, start: at, body: at + 4, end, dataEnd };
