@@ -237,11 +237,17 @@ block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
   unsigned long long old = compact->nonzero[block], write;
   int i, k, pos;
 
-  for (pos = 0; pos < DCTSIZE2; pos += 4) {
-    memcpy(&word, coefs + pos, sizeof(word));
-    if (word == 0) continue;
-    for (i = pos; i < pos + 4; i++)
-      if (coefs[i] != 0) found |= 1ULL << compact->zigzag_of[i];
+  if (last - first < 16) {
+    /* a narrow band (a DC scan): look at its positions alone */
+    for (k = first; k <= last; k++)
+      if (coefs[jpeg_natural_order[k]] != 0) found |= 1ULL << k;
+  } else {
+    for (pos = 0; pos < DCTSIZE2; pos += 4) {
+      memcpy(&word, coefs + pos, sizeof(word));
+      if (word == 0) continue;
+      for (i = pos; i < pos + 4; i++)
+        if (coefs[i] != 0) found |= 1ULL << compact->zigzag_of[i];
+    }
   }
   /* kept values now nonzero, or nonzero before (a kept value whose bit is
    * clear is zero) */
@@ -331,6 +337,16 @@ consume_data(j_decompress_ptr cinfo)
             coef->MCU_buffer[blkn++] = buffer_ptr++;
           }
         }
+      }
+      /* edge-cnn: the nonzero masks, when every block is stored compactly */
+      cinfo->entropy->nonzero = coef->compact_nonzero;
+      for (blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
+        if (coef->compact_source[blkn] == NULL) {
+          cinfo->entropy->nonzero = NULL;
+          break;
+        }
+        coef->compact_nonzero[blkn] =
+          coef->compact_source[blkn]->nonzero[coef->compact_block[blkn]];
       }
       if (!cinfo->entropy->insufficient_data)
         cinfo->master->last_good_iMCU_row = cinfo->input_iMCU_row;

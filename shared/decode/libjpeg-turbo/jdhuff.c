@@ -243,23 +243,7 @@ jpeg_make_d_derived_tbl(j_decompress_ptr cinfo, boolean isDC, int tblno,
     }
   }
 
-  /* edge-cnn: the AC skip table (see jdhuff.h), from the same codes. */
-  if (!isDC) {
-    for (i = 0; i < (1 << HUFF_SKIP_BITS); i++)
-      dtbl->skip[i] = 0;
-    p = 0;
-    for (l = 1; l <= HUFF_SKIP_BITS; l++) {
-      for (i = 1; i <= (int)htbl->bits[l]; i++, p++) {
-        int r = htbl->huffval[p] >> 4, s = htbl->huffval[p] & 15;
-        int advance = s ? r + 1 : (r == 15 ? 16 : DCTSIZE2);
-        if (l + s > HUFF_SKIP_BITS)
-          continue;
-        lookbits = huffcode[p] << (HUFF_SKIP_BITS - l);
-        for (ctr = 1 << (HUFF_SKIP_BITS - l); ctr > 0; ctr--)
-          dtbl->skip[lookbits++] = (unsigned short)((advance << 5) | (l + s));
-      }
-    }
-  }
+  dtbl->skip_built = FALSE;     /* edge-cnn: made when first used */
 
   /* Validate symbols as being reasonable.
    * For AC tables, we make no check, but accept all byte values 0..255.
@@ -274,6 +258,41 @@ jpeg_make_d_derived_tbl(j_decompress_ptr cinfo, boolean isDC, int tblno,
         ERREXIT(cinfo, JERR_BAD_HUFF_TABLE);
     }
   }
+}
+
+
+/* edge-cnn: the AC skip table (see jdhuff.h), decoding each window's codes
+ * as jpeg_huff_decode does (maxcode[] and valoffset[]).  Made the first time a
+ * block is skipped with the table, as only reduced-size decodes do.
+ */
+LOCAL(void)
+make_skip_tbl(d_derived_tbl *dtbl)
+{
+  JHUFF_TBL *htbl = dtbl->pub;
+  int i, l;
+
+  for (i = 0; i < (1 << HUFF_SKIP_BITS); i++) {
+    int used = 0, advance = 0, before_last = 0, sym, r, s;
+    while (advance < DCTSIZE2) {
+      int rest = HUFF_SKIP_BITS - used;
+      JLONG code = -1;
+      for (l = 1; l <= rest; l++) {
+        code = (i >> (rest - l)) & ((1 << l) - 1);
+        if (code <= dtbl->maxcode[l]) break;
+      }
+      if (l > rest) break;                      /* the code does not fit */
+      sym = htbl->huffval[(int)(code + dtbl->valoffset[l]) & 0xFF];
+      r = sym >> 4;
+      s = sym & 15;
+      if (used + l + s > HUFF_SKIP_BITS) break; /* its value does not */
+      used += l + s;
+      before_last = advance;
+      advance += s ? r + 1 : (r == 15 ? 16 : DCTSIZE2);
+    }
+    dtbl->skip[i] = used == 0 ? 0 : (unsigned int)
+      (used | (MIN(advance, 127) << 5) | (MIN(before_last, 127) << 12));
+  }
+  dtbl->skip_built = TRUE;
 }
 
 
@@ -735,16 +754,19 @@ decode_mcu_fast(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
 
     } else {
 
-      /* edge-cnn: one lookup skips a code and its value when they fit in
-       * HUFF_SKIP_BITS bits (most do); the others take the usual path.  The
-       * same bits are consumed either way.
+      /* edge-cnn: one lookup skips the codes and values that fit whole in
+       * the next HUFF_SKIP_BITS bits (one or more), when they all start
+       * inside the block; the others take the usual path.  The same bits are
+       * consumed either way.
        */
+      if (!actbl->skip_built)
+        make_skip_tbl(actbl);
       for (k = 1; k < DCTSIZE2; ) {
         FILL_BIT_BUFFER_FAST
         r = actbl->skip[PEEK_BITS(HUFF_SKIP_BITS)];
-        if (r) {
+        if (r && k + (r >> 12) < DCTSIZE2) {
           DROP_BITS(r & 31);
-          k += r >> 5;
+          k += (r >> 5) & 127;
           continue;
         }
         HUFF_DECODE_FAST(s, l, actbl);

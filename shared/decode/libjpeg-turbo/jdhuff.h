@@ -20,7 +20,9 @@
 /* Derived data constructed for each Huffman table */
 
 #define HUFF_LOOKAHEAD  8       /* # of bits of lookahead */
-#define HUFF_SKIP_BITS  11      /* edge-cnn: # of bits of the AC skip table */
+#ifndef HUFF_SKIP_BITS
+#define HUFF_SKIP_BITS  12      /* edge-cnn: # of bits of the AC skip table */
+#endif
 
 typedef struct {
   /* Basic tables: (element [0] of each array is unused) */
@@ -49,11 +51,16 @@ typedef struct {
 
   /* edge-cnn: for AC tables, the coefficients a reduced-size decode reads
    * only to skip them (its blocks need the DC alone).  Indexed by the next
-   * HUFF_SKIP_BITS bits: (zigzag positions the symbol advances << 5) | (bits
-   * its code and value take together), or 0 if they take more than
-   * HUFF_SKIP_BITS bits.  End-of-block advances 64, ending the block.
+   * HUFF_SKIP_BITS bits, the codes and values that fit in them whole, up to
+   * and including an end-of-block: (bits they take) | (zigzag positions
+   * they advance together << 5) | (positions all but the last advance << 12),
+   * or 0 if the first alone takes more bits.  End-of-block advances 64,
+   * ending the block.  The decoder takes an entry only if every code in it
+   * starts inside the block (the current position plus the last field is
+   * below 64), and the usual path one code otherwise.
    */
-  unsigned short skip[1 << HUFF_SKIP_BITS];
+  unsigned int skip[1 << HUFF_SKIP_BITS];
+  boolean skip_built;            /* edge-cnn: skip[] is filled in */
 } d_derived_tbl;
 
 /* Expand a Huffman table definition into the derived format */

@@ -492,6 +492,25 @@ decode_mcu_DC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
 }
 
 
+/* edge-cnn: zigzag positions first..last (first <= 64) as a bit mask. */
+LOCAL(unsigned long long)
+band_mask(int first, int last)
+{
+  unsigned long long upto = last >= DCTSIZE2 - 1 ? ~0ULL : (1ULL << (last + 1)) - 1;
+  return first >= DCTSIZE2 ? 0 : upto & (~0ULL << first);
+}
+
+/* edge-cnn: a correction bit of 1 for a nonzero coefficient (as below) */
+#define REFINE_COEF(coef, p1, m1) { \
+  if ((*(coef) & (p1)) == 0) { /* do nothing if already set it */ \
+    if (*(coef) >= 0) \
+      *(coef) += (JCOEF)(p1); \
+    else \
+      *(coef) += (JCOEF)(m1); \
+  } \
+}
+
+
 /*
  * MCU decoding for AC successive approximation refinement scan.
  */
@@ -511,6 +530,7 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
   d_derived_tbl *tbl;
   int num_newnz;
   int newnz_pos[DCTSIZE2];
+  unsigned long long nonzero;   /* edge-cnn: see jpeg_entropy_decoder */
 
   /* Process restart marker if needed; may have to suspend */
   if (cinfo->restart_interval) {
@@ -530,6 +550,7 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
     /* There is always only one block per MCU */
     block = MCU_data[0];
     tbl = entropy->ac_derived_tbl;
+    nonzero = entropy->pub.nonzero != NULL ? entropy->pub.nonzero[0] : 0;
 
     /* If we are forced to suspend, we must undo the assignments to any newly
      * nonzero coefficients in the block, because otherwise we'd get confused
@@ -571,6 +592,25 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
          * appending correction bits to the nonzeroes.  A correction bit is 1
          * if the absolute value of the coefficient must be increased.
          */
+        if (entropy->pub.nonzero != NULL) {
+          /* edge-cnn: the same walk over the mask of nonzero coefficients:
+           * the target is the (r+1)th zero from k, or past the band.
+           */
+          unsigned long long band = band_mask(k, Se), zeros = ~nonzero & band;
+          unsigned long long set;
+          while (r-- > 0 && zeros != 0)
+            zeros &= zeros - 1;
+          r = zeros != 0 ? __builtin_ctzll(zeros) : Se + 1;
+          set = nonzero & band & ~band_mask(r, DCTSIZE2 - 1);
+          while (set != 0) {
+            thiscoef = *block + jpeg_natural_order[__builtin_ctzll(set)];
+            CHECK_BIT_BUFFER(br_state, 1, goto undoit);
+            if (GET_BITS(1))
+              REFINE_COEF(thiscoef, p1, m1);
+            set &= set - 1;
+          }
+          k = r;
+        } else
         do {
           thiscoef = *block + jpeg_natural_order[k];
           if (*thiscoef != 0) {
@@ -605,6 +645,18 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
        * bit to each already-nonzero coefficient.  A correction bit is 1
        * if the absolute value of the coefficient must be increased.
        */
+      if (entropy->pub.nonzero != NULL) {
+        /* edge-cnn: only the nonzero positions, from the mask */
+        unsigned long long set = nonzero & band_mask(k, Se);
+        while (set != 0) {
+          thiscoef = *block + jpeg_natural_order[__builtin_ctzll(set)];
+          CHECK_BIT_BUFFER(br_state, 1, goto undoit);
+          if (GET_BITS(1))
+            REFINE_COEF(thiscoef, p1, m1);
+          set &= set - 1;
+        }
+        k = Se + 1;
+      } else
       for (; k <= Se; k++) {
         thiscoef = *block + jpeg_natural_order[k];
         if (*thiscoef != 0) {
@@ -659,6 +711,7 @@ jinit_phuff_decoder(j_decompress_ptr cinfo)
                                 sizeof(phuff_entropy_decoder));
   cinfo->entropy = (struct jpeg_entropy_decoder *)entropy;
   entropy->pub.start_pass = start_pass_phuff_decoder;
+  entropy->pub.nonzero = NULL;  /* edge-cnn: set per MCU by jdcoefct.c */
 
   /* Mark derived tables unallocated */
   for (i = 0; i < NUM_HUFF_TBLS; i++) {

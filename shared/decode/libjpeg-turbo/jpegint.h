@@ -243,6 +243,13 @@ struct jpeg_entropy_decoder {
   /* This is here to share code between baseline and progressive decoders; */
   /* other modules probably should not use it */
   boolean insufficient_data;    /* set TRUE after emitting warning */
+
+  /* edge-cnn: NULL, or for each block of the MCU being decoded the zigzag
+   * positions of its nonzero coefficients (bit k for coefficient k), which the
+   * coefficient controller's compact store keeps: a refinement scan then
+   * visits those alone instead of testing every coefficient of the band.
+   */
+  const unsigned long long *nonzero;
 };
 
 /* Inverse DCT (also performs dequantization) */
