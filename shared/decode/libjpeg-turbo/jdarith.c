@@ -756,6 +756,8 @@ jinit_arith_decoder(j_decompress_ptr cinfo)
     (*cinfo->mem->alloc_small) ((j_common_ptr)cinfo, JPOOL_IMAGE,
                                 sizeof(arith_entropy_decoder));
   cinfo->entropy = (struct jpeg_entropy_decoder *)entropy;
+  entropy->pub.nonzero = NULL;           /* edge-cnn: see jpegint.h */
+  entropy->pub.keeps_nonzero = FALSE;
   entropy->pub.start_pass = start_pass;
 
   /* Mark tables unallocated */

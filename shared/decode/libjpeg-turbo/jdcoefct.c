@@ -230,17 +230,17 @@ compact_to_block(compact_coefficients *compact, JDIMENSION block, int first,
 
 LOCAL(void)
 block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
-                 int last, JCOEFPTR coefs)
+                 int last, JCOEFPTR coefs, const unsigned long long *mask)
 {
   JCOEF *kept = compact->kept + (size_t)block * compact->nkept;
   unsigned long long found = 0, word, range = range_mask(first, last);
   unsigned long long old = compact->nonzero[block], write;
   int i, k, pos;
 
-  if (last - first < 16) {
-    /* a narrow band (a DC scan): look at its positions alone */
-    for (k = first; k <= last; k++)
-      if (coefs[jpeg_natural_order[k]] != 0) found |= 1ULL << k;
+  if (mask != NULL) {
+    /* the decoder kept the block's mask: the band's nonzeros, and any it
+     * wrote outside the band (only damaged data does), as a search finds */
+    found = (*mask & range) | (*mask & ~old);
   } else {
     for (pos = 0; pos < DCTSIZE2; pos += 4) {
       memcpy(&word, coefs + pos, sizeof(word));
@@ -265,6 +265,20 @@ block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
 }
 
 
+/* edge-cnn: block_to_compact for a DC scan, whose decoder writes the DC
+ * alone.
+ */
+LOCAL(void)
+dc_to_compact(compact_coefficients *compact, JDIMENSION block, JCOEFPTR coefs)
+{
+  JCOEF dc = coefs[0];
+
+  compact->kept[(size_t)block * compact->nkept] = dc;
+  compact->nonzero[block] = (compact->nonzero[block] & ~1ULL) | (dc != 0);
+  coefs[0] = 0;
+}
+
+
 /*
  * Consume input data and store it in the full-image coefficient buffer.
  * We read as much as one fully interleaved MCU row ("iMCU" row) per call,
@@ -285,8 +299,10 @@ consume_data(j_decompress_ptr cinfo)
   compact_coefficients *compact;
   JDIMENSION block;
   int first, last;
+  boolean dc_scan;
 
   scan_range(cinfo, &first, &last);
+  dc_scan = first == 0 && last == 0;  /* edge-cnn: a progressive DC scan */
 
   /* Align the virtual buffers for the components used in this scan. */
   for (ci = 0; ci < cinfo->comps_in_scan; ci++) {
@@ -324,8 +340,12 @@ consume_data(j_decompress_ptr cinfo)
             for (xindex = 0; xindex < compptr->MCU_width; xindex++) {
               coef->compact_source[blkn] = compact;
               coef->compact_block[blkn] = block;
-              compact_to_block(compact, block++, first, last,
-                               coef->compact_scratch[blkn]);
+              if (dc_scan)  /* its DC alone (zero when not nonzero) */
+                coef->compact_scratch[blkn][0] =
+                  compact->kept[(size_t)block++ * compact->nkept];
+              else
+                compact_to_block(compact, block++, first, last,
+                                 coef->compact_scratch[blkn]);
               coef->MCU_buffer[blkn] = coef->compact_scratch + blkn;
               blkn++;
             }
@@ -338,9 +358,11 @@ consume_data(j_decompress_ptr cinfo)
           }
         }
       }
-      /* edge-cnn: the nonzero masks, when every block is stored compactly */
-      cinfo->entropy->nonzero = coef->compact_nonzero;
-      for (blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
+      /* edge-cnn: the nonzero masks, when every block is stored compactly
+       * (a DC scan's decoder has no use for them)
+       */
+      cinfo->entropy->nonzero = dc_scan ? NULL : coef->compact_nonzero;
+      for (blkn = 0; blkn < cinfo->blocks_in_MCU && !dc_scan; blkn++) {
         if (coef->compact_source[blkn] == NULL) {
           cinfo->entropy->nonzero = NULL;
           break;
@@ -360,10 +382,18 @@ consume_data(j_decompress_ptr cinfo)
         return JPEG_SUSPENDED;
       }
       for (blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
-        if (coef->compact_source[blkn] != NULL)
+        if (coef->compact_source[blkn] == NULL)
+          continue;
+        if (dc_scan)
+          dc_to_compact(coef->compact_source[blkn], coef->compact_block[blkn],
+                        coef->compact_scratch[blkn]);
+        else
           block_to_compact(coef->compact_source[blkn],
                            coef->compact_block[blkn], first, last,
-                           coef->compact_scratch[blkn]);
+                           coef->compact_scratch[blkn],
+                           cinfo->entropy->nonzero != NULL &&
+                           cinfo->entropy->keeps_nonzero ?
+                           coef->compact_nonzero + blkn : NULL);
       }
     }
     /* Completed an MCU row, but perhaps not an iMCU row */

@@ -290,7 +290,7 @@ make_skip_tbl(d_derived_tbl *dtbl)
       advance += s ? r + 1 : (r == 15 ? 16 : DCTSIZE2);
     }
     dtbl->skip[i] = used == 0 ? 0 : (unsigned int)
-      (used | (MIN(advance, 127) << 5) | (MIN(before_last, 127) << 12));
+      (used | (MIN(advance, 127) << 5) | ((DCTSIZE2 - MIN(before_last, 64)) << 12));
   }
   dtbl->skip_built = TRUE;
 }
@@ -764,7 +764,7 @@ decode_mcu_fast(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
       for (k = 1; k < DCTSIZE2; ) {
         FILL_BIT_BUFFER_FAST
         r = actbl->skip[PEEK_BITS(HUFF_SKIP_BITS)];
-        if (r && k + (r >> 12) < DCTSIZE2) {
+        if (k < (r >> 12)) {
           DROP_BITS(r & 31);
           k += (r >> 5) & 127;
           continue;
@@ -877,6 +877,8 @@ jinit_huff_decoder(j_decompress_ptr cinfo)
   cinfo->entropy = (struct jpeg_entropy_decoder *)entropy;
   entropy->pub.start_pass = start_pass_huff_decoder;
   entropy->pub.decode_mcu = decode_mcu;
+  entropy->pub.nonzero = NULL;           /* edge-cnn: see jpegint.h */
+  entropy->pub.keeps_nonzero = FALSE;
 
   /* Mark tables unallocated */
   for (i = 0; i < NUM_HUFF_TBLS; i++) {

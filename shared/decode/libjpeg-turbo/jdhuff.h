@@ -53,11 +53,11 @@ typedef struct {
    * only to skip them (its blocks need the DC alone).  Indexed by the next
    * HUFF_SKIP_BITS bits, the codes and values that fit in them whole, up to
    * and including an end-of-block: (bits they take) | (zigzag positions
-   * they advance together << 5) | (positions all but the last advance << 12),
-   * or 0 if the first alone takes more bits.  End-of-block advances 64,
-   * ending the block.  The decoder takes an entry only if every code in it
-   * starts inside the block (the current position plus the last field is
-   * below 64), and the usual path one code otherwise.
+   * they advance together << 5) | (64 - the positions all but the last
+   * advance << 12), or 0 if the first alone takes more bits.  End-of-block
+   * advances 64, ending the block.  The decoder takes an entry only if every
+   * code in it starts inside the block (the current position is below the
+   * last field, never so for 0), and the usual path one code otherwise.
    */
   unsigned int skip[1 << HUFF_SKIP_BITS];
   boolean skip_built;            /* edge-cnn: skip[] is filled in */

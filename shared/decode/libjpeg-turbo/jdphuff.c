@@ -61,6 +61,18 @@ typedef struct {
 
 typedef phuff_entropy_decoder *phuff_entropy_ptr;
 
+/* edge-cnn: the mask bit of the coefficient written at zigzag position k
+ * (past 63, jpeg_natural_order's padding writes coefficient 63): set if the
+ * value written is nonzero, clear otherwise.
+ */
+#define SET_NONZERO(mask, k, is_nonzero) { \
+  unsigned long long bit_ = 1ULL << ((k) < DCTSIZE2 ? (k) : DCTSIZE2 - 1); \
+  if (is_nonzero) \
+    (mask) |= bit_; \
+  else \
+    (mask) &= ~bit_; \
+}
+
 /* Forward declarations */
 METHODDEF(boolean) decode_mcu_DC_first(j_decompress_ptr cinfo,
                                        JBLOCKROW *MCU_data);
@@ -140,6 +152,8 @@ start_pass_phuff_decoder(j_decompress_ptr cinfo)
       coef_bit_ptr[coefi] = cinfo->Al;
     }
   }
+
+  entropy->pub.keeps_nonzero = !is_DC_band;  /* edge-cnn */
 
   /* Select MCU decoding routine */
   if (cinfo->Ah == 0) {
@@ -409,6 +423,9 @@ decode_mcu_AC_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
           s = HUFF_EXTEND(r, s);
           /* Scale and output coefficient in natural (dezigzagged) order */
           (*block)[jpeg_natural_order[k]] = (JCOEF)LEFT_SHIFT(s, Al);
+          if (entropy->pub.nonzero != NULL)  /* edge-cnn: its mask bit */
+            SET_NONZERO(entropy->pub.nonzero[0], k,
+                        (*block)[jpeg_natural_order[k]] != 0);
         } else {
           if (r == 15) {        /* ZRL */
             k += 15;            /* skip 15 zeroes in band */
@@ -633,6 +650,8 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
           int pos = jpeg_natural_order[k];
           /* Output newly nonzero coefficient */
           (*block)[pos] = (JCOEF)s;
+          if (entropy->pub.nonzero != NULL)  /* edge-cnn: its mask bit */
+            SET_NONZERO(entropy->pub.nonzero[0], k, 1);
           /* Remember its position in case we have to suspend */
           newnz_pos[num_newnz++] = pos;
         }
@@ -712,6 +731,7 @@ jinit_phuff_decoder(j_decompress_ptr cinfo)
   cinfo->entropy = (struct jpeg_entropy_decoder *)entropy;
   entropy->pub.start_pass = start_pass_phuff_decoder;
   entropy->pub.nonzero = NULL;  /* edge-cnn: set per MCU by jdcoefct.c */
+  entropy->pub.keeps_nonzero = FALSE;
 
   /* Mark derived tables unallocated */
   for (i = 0; i < NUM_HUFF_TBLS; i++) {

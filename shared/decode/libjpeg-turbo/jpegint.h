@@ -247,9 +247,12 @@ struct jpeg_entropy_decoder {
   /* edge-cnn: NULL, or for each block of the MCU being decoded the zigzag
    * positions of its nonzero coefficients (bit k for coefficient k), which the
    * coefficient controller's compact store keeps: a refinement scan then
-   * visits those alone instead of testing every coefficient of the band.
+   * visits those alone instead of testing every coefficient of the band.  A
+   * decoder that sets keeps_nonzero (jdphuff.c's AC scans) also updates the
+   * masks for each coefficient it writes, so the controller need not look.
    */
-  const unsigned long long *nonzero;
+  unsigned long long *nonzero;
+  boolean keeps_nonzero;
 };
 
 /* Inverse DCT (also performs dequantization) */
