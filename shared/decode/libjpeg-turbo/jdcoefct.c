@@ -279,6 +279,48 @@ dc_to_compact(compact_coefficients *compact, JDIMENSION block, JCOEFPTR coefs)
 }
 
 
+/* edge-cnn: consume_data's MCU loop for an AC scan of one compactly stored
+ * component (an MCU is one block), with less bookkeeping per block: the
+ * chroma scans of a 1/8 decode.  FALSE if the entropy decoder suspended.
+ */
+LOCAL(boolean)
+consume_compact_band(j_decompress_ptr cinfo, compact_coefficients *compact,
+                     int first, int last)
+{
+  my_coef_ptr coef = (my_coef_ptr)cinfo->coef;
+  int v_samp_factor = cinfo->cur_comp_info[0]->v_samp_factor;
+  JCOEFPTR scratch = coef->compact_scratch[0];
+  const unsigned long long *kept_mask =
+    cinfo->entropy->keeps_nonzero ? coef->compact_nonzero : NULL;
+  JDIMENSION MCU_col_num, block;
+  int yoffset;
+
+  coef->MCU_buffer[0] = coef->compact_scratch;
+  cinfo->entropy->nonzero = coef->compact_nonzero;
+  for (yoffset = coef->MCU_vert_offset; yoffset < coef->MCU_rows_per_iMCU_row;
+       yoffset++) {
+    block = (cinfo->input_iMCU_row * v_samp_factor + yoffset) *
+            compact->blocks_per_row + coef->MCU_ctr;
+    for (MCU_col_num = coef->MCU_ctr; MCU_col_num < cinfo->MCUs_per_row;
+         MCU_col_num++, block++) {
+      compact_to_block(compact, block, first, last, scratch);
+      coef->compact_nonzero[0] = compact->nonzero[block];
+      if (!cinfo->entropy->insufficient_data)
+        cinfo->master->last_good_iMCU_row = cinfo->input_iMCU_row;
+      if (!(*cinfo->entropy->decode_mcu) (cinfo, coef->MCU_buffer)) {
+        coef->MCU_vert_offset = yoffset;
+        coef->MCU_ctr = MCU_col_num;
+        memset(scratch, 0, sizeof(JBLOCK));
+        return FALSE;
+      }
+      block_to_compact(compact, block, first, last, scratch, kept_mask);
+    }
+    coef->MCU_ctr = 0;
+  }
+  return TRUE;
+}
+
+
 /*
  * Consume input data and store it in the full-image coefficient buffer.
  * We read as much as one fully interleaved MCU row ("iMCU" row) per call,
@@ -317,6 +359,15 @@ consume_data(j_decompress_ptr cinfo)
      * but this is handled automatically by the memory manager
      * because we requested a pre-zeroed array.
      */
+  }
+
+  /* edge-cnn: an AC scan of one compactly stored component */
+  compact = cinfo->comps_in_scan == 1 && !dc_scan ?
+            coef->compact[cinfo->cur_comp_info[0]->component_index] : NULL;
+  if (compact != NULL) {
+    if (!consume_compact_band(cinfo, compact, first, last))
+      return JPEG_SUSPENDED;
+    goto iMCU_row_done;
   }
 
   /* Loop to process one whole iMCU row */
@@ -399,6 +450,7 @@ consume_data(j_decompress_ptr cinfo)
     /* Completed an MCU row, but perhaps not an iMCU row */
     coef->MCU_ctr = 0;
   }
+iMCU_row_done:
   /* Completed the iMCU row, advance counters for next one */
   if (++(cinfo->input_iMCU_row) < cinfo->total_iMCU_rows) {
     start_iMCU_row(cinfo);
