@@ -8,6 +8,8 @@
 //   - the in-isolate split from Server-Timing (decode, infer; local clocks are real, unlike production);
 //   - the floor: the same number of bytes (zeros) read whole and refused, i.e. what local workerd and
 //     Miniflare spend receiving the body and answering, and the request's CPU above it;
+//   (every upload carries a Content-Length, as a browser's or curl's file upload does; one memory row
+//   sends it chunked, without one, the path a streamed upload takes)
 //   - the first request of a fresh isolate (model decode, codec start-up) against the second;
 //   - peak memory above idle (VmHWM of a fresh workerd process minus its resident size once warm) for
 //     phone-size photos (12 MP baseline and progressive JPEG with EXIF orientation, 12 MP PNG and WebP), a 48 MP
@@ -122,9 +124,15 @@ function memoryMiB(pid: number): { peak: number; now: number } {
 
 interface Upload { name: string; body: Uint8Array; type: string; repeat: number }
 
-async function post(mf: Miniflare, u: Upload): Promise<{ wallMs: number; decode: number; infer: number; top: string }> {
+/**
+ * Posts `u` as a browser or curl uploads a file, with a Content-Length (dispatchFetch alone would
+ * send it chunked, which few clients do); `chunked` sends it without one.
+ */
+async function post(mf: Miniflare, u: Upload, chunked = false): Promise<{ wallMs: number; decode: number; infer: number; top: string }> {
   const t0 = performance.now();
-  const res = await mf.dispatchFetch("http://bench/v1/classify", { method: "POST", body: u.body, headers: { "Content-Type": u.type } });
+  const headers: Record<string, string> = { "Content-Type": u.type };
+  if (!chunked) headers["Content-Length"] = String(u.body.length);
+  const res = await mf.dispatchFetch("http://bench/v1/classify", { method: "POST", body: u.body, headers });
   const text = await res.text();
   const wallMs = performance.now() - t0;
   if (res.status !== 200) throw new Error(`${u.name}: ${res.status} ${text}`);
@@ -138,7 +146,7 @@ async function floorCpu(mf: Miniflare, pid: number, u: Upload): Promise<number> 
   const zeros = new Uint8Array(u.body.length), cpus: number[] = [];
   for (let i = 0; i < Math.max(10, u.repeat >> 1) + 2; i++) {
     const cpu0 = cpuPreciseMs(pid);
-    const res = await mf.dispatchFetch("http://bench/v1/classify", { method: "POST", body: zeros, headers: { "Content-Type": "image/jpeg" } });
+    const res = await mf.dispatchFetch("http://bench/v1/classify", { method: "POST", body: zeros, headers: { "Content-Type": "image/jpeg", "Content-Length": String(zeros.length) } });
     await res.text();
     if (res.status !== 415) throw new Error(`floor for ${u.name}: ${res.status}`);
     if (i >= 2) cpus.push(cpuPreciseMs(pid) - cpu0);
@@ -244,7 +252,7 @@ async function main(): Promise<void> {
     for (const [i, [name]] of steps.entries()) console.log(`${name.padEnd(36)} ${f1(median(walls[i]))} ms wall ${f1(median(cpus[i]))} ms CPU`);
 
     console.log("\npeak memory above idle of the workerd process (VmHWM minus resident once warm), fresh process per row");
-    const rows: Array<[string, Upload[]]> = [
+    const rows: Array<[string, Upload[], boolean?]> = [
       ["640x480 JPEG", [uploads[1]]],
       [uploads[3].name, [uploads[3]]],
       [uploads[4].name, [uploads[4]]],
@@ -253,14 +261,15 @@ async function main(): Promise<void> {
       [jpeg48.name, [jpeg48]],
       ["8 concurrent 12 MP baseline JPEGs", Array.from({ length: 8 }, () => uploads[3])],
       ["8 concurrent 12 MP, half progressive", Array.from({ length: 8 }, (_, i) => uploads[3 + (i % 2)])],
+      ["the same, chunked (no Content-Length)", Array.from({ length: 8 }, (_, i) => uploads[3 + (i % 2)]), true],
     ];
-    for (const [name, batch] of rows) {
+    for (const [name, batch, chunked] of rows) {
       const { mf, pid } = await start(dist);
       await post(mf, uploads[0]); // model loaded, isolate warm
       await post(mf, uploads[1]); // JPEG decoder instantiated
       const base = memoryMiB(pid);
       const cpu0 = cpuPreciseMs(pid), t0 = performance.now();
-      const answers = await Promise.all(batch.map((u) => post(mf, u)));
+      const answers = await Promise.all(batch.map((u) => post(mf, u, chunked)));
       const cpu = cpuPreciseMs(pid) - cpu0, wall = performance.now() - t0;
       const after = memoryMiB(pid);
       console.log(`${name.padEnd(36)} +${f1(after.peak - base.now)} MiB (idle ${f1(base.now)}, peak ${f1(after.peak)}, after ${f1(after.now)}); ` +
