@@ -20,11 +20,13 @@
 // Node only (sharp, Miniflare); a script, not a test: figures depend on the machine.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import sharp from "sharp";
+import { decodeScaleDenom } from "../../shared/decode/scale.ts";
+import { readImageHeader } from "../../shared/image-header.ts";
 import { decodeModel } from "../../shared/model-file.ts";
 import { collectModels, prepareWorker } from "../../trainer/worker/prepare.ts";
 
@@ -154,6 +156,29 @@ async function floorCpu(mf: Miniflare, pid: number, u: Upload): Promise<number> 
   return median(cpus);
 }
 
+/**
+ * CPU of one native decode of `jpeg` at 1/denom by Debian's djpeg (libjpeg-turbo with its SIMD
+ * code), the same-run reference for the Worker's decoding: bash's `times` gives its children's user +
+ * sys time over `n` runs, less `n` runs on a 16x16 JPEG (process start-up). null without djpeg.
+ */
+async function djpegCpuMs(jpeg: Uint8Array, denom: number, n = 20): Promise<number | null> {
+  if (!existsSync("/usr/bin/djpeg")) return null;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "edge-cnn-djpeg-"));
+  try {
+    writeFileSync(path.join(dir, "a.jpg"), jpeg);
+    writeFileSync(path.join(dir, "tiny.jpg"), await sharp({ create: { width: 16, height: 16, channels: 3, background: "#808080" } }).jpeg().toBuffer());
+    const seconds = (t: string): number => { const m = /(\d+)m([\d.]+)s/.exec(t)!; return Number(m[1]) * 60 + Number(m[2]); };
+    const run = (file: string): number => {
+      const out = execFileSync("bash", ["-c", `for i in $(seq ${n}); do /usr/bin/djpeg -scale 1/${denom} -outfile /dev/null ${file}; done; times`], { cwd: dir }).toString();
+      const [user, sys] = out.trim().split("\n")[1].trim().split(/\s+/); // the second line: children
+      return (seconds(user) + seconds(sys)) * 1000;
+    };
+    return (run("a.jpg") - run("tiny.jpg")) / n;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const f1 = (x: number): string => x.toFixed(1).padStart(7);
 
@@ -212,6 +237,7 @@ async function main(): Promise<void> {
     console.log("\nCPU per request, warm isolate (workerd on-CPU time around each of N sequential requests); floor: the same");
     console.log("number of bytes of zeros, which the Worker reads whole and refuses (415): receiving the body and answering");
     console.log("request                            size KiB   N  CPU p50  CPU mean  wall p50  decode p50  infer p50  floor p50  above floor");
+    const aboveFloor: Array<[Upload, number, number]> = [];
     {
       const { mf, pid } = await start(dist);
       for (const u of uploads) {
@@ -224,9 +250,23 @@ async function main(): Promise<void> {
         }
         const mean = cpus.reduce((a, b) => a + b, 0) / cpus.length;
         const floor = await floorCpu(mf, pid, u);
+        if (u.type === "image/jpeg") aboveFloor.push([u, median(cpus) - floor, median(decodes)]);
         console.log(`${u.name.padEnd(33)} ${f1(u.body.length / 1024)} ${String(u.repeat).padStart(4)} ${f1(median(cpus))}  ${f1(mean)}   ${f1(median(walls))}    ${f1(median(decodes))}    ${f1(median(infers))}    ${f1(floor)}      ${f1(median(cpus) - floor)}`);
       }
       await mf.dispose();
+    }
+
+    console.log("\nsame-run reference: native djpeg (Debian's libjpeg-turbo, SIMD) decoding the same JPEG bytes at the scale the");
+    console.log("Worker uses, CPU per decode (median of 3 batches of 20), against the Worker's decode p50 (in-isolate clock) and its");
+    console.log("CPU above the floor for the whole request (decode, inference, the rest)");
+    for (const [u, above, decode] of aboveFloor) {
+      const header = readImageHeader(u.body)!;
+      const denom = decodeScaleDenom(header.width, header.height, [ph, pw]);
+      const runs: number[] = [];
+      for (let i = 0; i < 3; i++) { const ms = await djpegCpuMs(u.body, denom); if (ms !== null) runs.push(ms); }
+      if (runs.length === 0) { console.log("(djpeg is not installed: apt-get install libjpeg-turbo-progs)"); break; }
+      const native = median(runs);
+      console.log(`${u.name.padEnd(33)} 1/${denom}  djpeg ${f1(native)} ms   Worker decode ${f1(decode)} ms (x${(decode / native).toFixed(2)}), above floor ${f1(above)} ms (x${(above / native).toFixed(2)})`);
     }
     if (quick) return;
 
