@@ -527,6 +527,19 @@ band_mask(int first, int last)
   } \
 }
 
+/* edge-cnn: a correction bit for each coefficient in `set` (zigzag positions
+ * of nonzero ones), read in order; uses decode_mcu_AC_refine's locals.
+ */
+#define REFINE_SET(set) { \
+  while ((set) != 0) { \
+    thiscoef = *block + jpeg_natural_order[__builtin_ctzll(set)]; \
+    CHECK_BIT_BUFFER(br_state, 1, goto undoit); \
+    if (GET_BITS(1)) \
+      REFINE_COEF(thiscoef, p1, m1); \
+    (set) &= (set) - 1; \
+  } \
+}
+
 
 /*
  * MCU decoding for AC successive approximation refinement scan.
@@ -619,13 +632,7 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
             zeros &= zeros - 1;
           r = zeros != 0 ? __builtin_ctzll(zeros) : Se + 1;
           set = nonzero & band & ~band_mask(r, DCTSIZE2 - 1);
-          while (set != 0) {
-            thiscoef = *block + jpeg_natural_order[__builtin_ctzll(set)];
-            CHECK_BIT_BUFFER(br_state, 1, goto undoit);
-            if (GET_BITS(1))
-              REFINE_COEF(thiscoef, p1, m1);
-            set &= set - 1;
-          }
+          REFINE_SET(set);
           k = r;
         } else
         do {
@@ -667,13 +674,7 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
       if (entropy->pub.nonzero != NULL) {
         /* edge-cnn: only the nonzero positions, from the mask */
         unsigned long long set = nonzero & band_mask(k, Se);
-        while (set != 0) {
-          thiscoef = *block + jpeg_natural_order[__builtin_ctzll(set)];
-          CHECK_BIT_BUFFER(br_state, 1, goto undoit);
-          if (GET_BITS(1))
-            REFINE_COEF(thiscoef, p1, m1);
-          set &= set - 1;
-        }
+        REFINE_SET(set);
         k = Se + 1;
       } else
       for (; k <= Se; k++) {
