@@ -115,7 +115,7 @@ describe.skipIf(!tools)("the Wasm JPEG decoder against native djpeg", () => {
       const ref = spawnSync(DJPEG, ["-scale", `1/${denom}`, "-dct", "int", "-pnm", damaged], { env: { ...process.env, JSIMD_FORCENONE: "1" }, maxBuffer: 1 << 26 });
       // djpeg exits 2 after warnings, 1 when it refuses the file
       const head = ref.status !== 1 ? /^P[56]\s+\d+\s+\d+\s+255\s/.exec(ref.stdout.subarray(0, 64).toString("latin1")) : null;
-      let ours: Uint8Array | null = null;
+      let ours: Uint8Array | Uint8ClampedArray | null = null;
       try { ours = jpeg.decode(new Uint8Array(bytes), denom).data; } catch { ours = null; }
       const what = `damaged file ${t} (${isProgressive ? "progressive" : "baseline"}) at 1/${denom}`;
       expect(ours !== null, `${what}: djpeg ${head ? "decodes" : "refuses"} it, ours ${ours ? "decodes" : "refuses"} it`).toBe(head !== null);

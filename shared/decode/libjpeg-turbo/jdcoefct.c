@@ -369,6 +369,9 @@ consume_data(j_decompress_ptr cinfo)
       return JPEG_SUSPENDED;
     goto iMCU_row_done;
   }
+  /* edge-cnn: no masks for the scans below (DC scans, scans of several
+   * components, of components stored whole) */
+  cinfo->entropy->nonzero = NULL;
 
   /* Loop to process one whole iMCU row */
   for (yoffset = coef->MCU_vert_offset; yoffset < coef->MCU_rows_per_iMCU_row;
@@ -409,18 +412,6 @@ consume_data(j_decompress_ptr cinfo)
           }
         }
       }
-      /* edge-cnn: the nonzero masks, when every block is stored compactly
-       * (a DC scan's decoder has no use for them)
-       */
-      cinfo->entropy->nonzero = dc_scan ? NULL : coef->compact_nonzero;
-      for (blkn = 0; blkn < cinfo->blocks_in_MCU && !dc_scan; blkn++) {
-        if (coef->compact_source[blkn] == NULL) {
-          cinfo->entropy->nonzero = NULL;
-          break;
-        }
-        coef->compact_nonzero[blkn] =
-          coef->compact_source[blkn]->nonzero[coef->compact_block[blkn]];
-      }
       if (!cinfo->entropy->insufficient_data)
         cinfo->master->last_good_iMCU_row = cinfo->input_iMCU_row;
       /* Try to fetch the MCU. */
@@ -441,10 +432,7 @@ consume_data(j_decompress_ptr cinfo)
         else
           block_to_compact(coef->compact_source[blkn],
                            coef->compact_block[blkn], first, last,
-                           coef->compact_scratch[blkn],
-                           cinfo->entropy->nonzero != NULL &&
-                           cinfo->entropy->keeps_nonzero ?
-                           coef->compact_nonzero + blkn : NULL);
+                           coef->compact_scratch[blkn], NULL);
       }
     }
     /* Completed an MCU row, but perhaps not an iMCU row */

@@ -81,8 +81,9 @@ typedef struct {
                                     one for the inverse DCT) */
   compact_coefficients *compact_source[D_MAX_BLOCKS_IN_MCU];
   JDIMENSION compact_block[D_MAX_BLOCKS_IN_MCU];
-  unsigned long long compact_nonzero[D_MAX_BLOCKS_IN_MCU]; /* their masks,
-                                    for the entropy decoder */
+  unsigned long long compact_nonzero[1]; /* the mask of the block of a
+                                    one-component scan, for the entropy
+                                    decoder */
 #endif
 
 #ifdef BLOCK_SMOOTHING_SUPPORTED

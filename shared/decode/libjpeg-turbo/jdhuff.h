@@ -20,9 +20,7 @@
 /* Derived data constructed for each Huffman table */
 
 #define HUFF_LOOKAHEAD  8       /* # of bits of lookahead */
-#ifndef HUFF_SKIP_BITS
 #define HUFF_SKIP_BITS  12      /* edge-cnn: # of bits of the AC skip table */
-#endif
 
 typedef struct {
   /* Basic tables: (element [0] of each array is unused) */
