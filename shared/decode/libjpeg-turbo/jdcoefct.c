@@ -238,9 +238,9 @@ block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
   int i, k, pos;
 
   if (mask != NULL) {
-    /* the decoder kept the block's mask: the band's nonzeros, and any it
-     * wrote outside the band (only damaged data does), as a search finds */
-    found = (*mask & range) | (*mask & ~old);
+    /* the decoder kept the block's mask (it wrote nothing outside the band,
+     * which only damaged data makes it do): the band's nonzeros */
+    found = *mask & range;
   } else {
     for (pos = 0; pos < DCTSIZE2; pos += 4) {
       memcpy(&word, coefs + pos, sizeof(word));
@@ -249,9 +249,10 @@ block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
         if (coefs[i] != 0) found |= 1ULL << compact->zigzag_of[i];
     }
   }
-  /* kept values now nonzero, or nonzero before (a kept value whose bit is
-   * clear is zero) */
-  write = (old | found) & range & compact->kept_mask;
+  /* kept values now nonzero (outside the band too, where damaged data
+   * writes), or nonzero before in the band (a kept value whose bit is clear
+   * is zero) */
+  write = ((old & range) | found) & compact->kept_mask;
   while (write != 0) {
     k = __builtin_ctzll(write);
     kept[compact->kept_before[k]] = coefs[jpeg_natural_order[k]];
@@ -290,8 +291,6 @@ consume_compact_band(j_decompress_ptr cinfo, compact_coefficients *compact,
   my_coef_ptr coef = (my_coef_ptr)cinfo->coef;
   int v_samp_factor = cinfo->cur_comp_info[0]->v_samp_factor;
   JCOEFPTR scratch = coef->compact_scratch[0];
-  const unsigned long long *kept_mask =
-    cinfo->entropy->keeps_nonzero ? coef->compact_nonzero : NULL;
   JDIMENSION MCU_col_num, block;
   int yoffset;
 
@@ -313,7 +312,9 @@ consume_compact_band(j_decompress_ptr cinfo, compact_coefficients *compact,
         memset(scratch, 0, sizeof(JBLOCK));
         return FALSE;
       }
-      block_to_compact(compact, block, first, last, scratch, kept_mask);
+      block_to_compact(compact, block, first, last, scratch,
+                       cinfo->entropy->keeps_nonzero ? coef->compact_nonzero :
+                       NULL);
     }
     coef->MCU_ctr = 0;
   }

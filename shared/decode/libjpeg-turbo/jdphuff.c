@@ -61,16 +61,19 @@ typedef struct {
 
 typedef phuff_entropy_decoder *phuff_entropy_ptr;
 
-/* edge-cnn: the mask bit of the coefficient written at zigzag position k
- * (past 63, jpeg_natural_order's padding writes coefficient 63): set if the
- * value written is nonzero, clear otherwise.
+/* edge-cnn: the mask bit of the coefficient just written at zigzag position
+ * k of the band: set if the value written is nonzero, clear otherwise.  Past
+ * the band (only damaged data writes there, up to k = 78, which
+ * jpeg_natural_order pads to coefficient 63) the mask stops being kept for
+ * the rest of the scan, and the controller searches its blocks instead.
  */
-#define SET_NONZERO(mask, k, is_nonzero) { \
-  unsigned long long bit_ = 1ULL << ((k) < DCTSIZE2 ? (k) : DCTSIZE2 - 1); \
-  if (is_nonzero) \
-    (mask) |= bit_; \
+#define NOTE_WRITE(k, is_nonzero) { \
+  if ((k) > cinfo->Se) \
+    entropy->pub.keeps_nonzero = FALSE; \
+  else if (is_nonzero) \
+    entropy->pub.nonzero[0] |= 1ULL << (k); \
   else \
-    (mask) &= ~bit_; \
+    entropy->pub.nonzero[0] &= ~(1ULL << (k)); \
 }
 
 /* Forward declarations */
@@ -424,8 +427,7 @@ decode_mcu_AC_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
           /* Scale and output coefficient in natural (dezigzagged) order */
           (*block)[jpeg_natural_order[k]] = (JCOEF)LEFT_SHIFT(s, Al);
           if (entropy->pub.nonzero != NULL)  /* edge-cnn: its mask bit */
-            SET_NONZERO(entropy->pub.nonzero[0], k,
-                        (*block)[jpeg_natural_order[k]] != 0);
+            NOTE_WRITE(k, (*block)[jpeg_natural_order[k]] != 0);
         } else {
           if (r == 15) {        /* ZRL */
             k += 15;            /* skip 15 zeroes in band */
@@ -658,7 +660,7 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
           /* Output newly nonzero coefficient */
           (*block)[pos] = (JCOEF)s;
           if (entropy->pub.nonzero != NULL)  /* edge-cnn: its mask bit */
-            SET_NONZERO(entropy->pub.nonzero[0], k, 1);
+            NOTE_WRITE(k, 1);
           /* Remember its position in case we have to suspend */
           newnz_pos[num_newnz++] = pos;
         }
