@@ -198,14 +198,6 @@ scan_range(j_decompress_ptr cinfo, int *first, int *last)
 }
 
 
-/* edge-cnn: the zigzag positions first..last as a bit mask. */
-LOCAL(unsigned long long)
-range_mask(int first, int last)
-{
-  unsigned long long upto = last >= DCTSIZE2 - 1 ? ~0ULL : (1ULL << (last + 1)) - 1;
-  return upto & (~0ULL << first);
-}
-
 
 /* edge-cnn: a compact block's coefficients in [first, last] into an all-zero
  * block for the entropy decoder (a nonzero one that is not kept reads as 1;
@@ -217,7 +209,7 @@ compact_to_block(compact_coefficients *compact, JDIMENSION block, int first,
                  int last, JCOEFPTR coefs)
 {
   JCOEF *kept = compact->kept + (size_t)block * compact->nkept;
-  unsigned long long set = compact->nonzero[block] & range_mask(first, last);
+  unsigned long long set = compact->nonzero[block] & jzigzag_band(first, last);
   int k;
 
   while (set != 0) {
@@ -233,7 +225,7 @@ block_to_compact(compact_coefficients *compact, JDIMENSION block, int first,
                  int last, JCOEFPTR coefs, const unsigned long long *mask)
 {
   JCOEF *kept = compact->kept + (size_t)block * compact->nkept;
-  unsigned long long found = 0, word, range = range_mask(first, last);
+  unsigned long long found = 0, word, range = jzigzag_band(first, last);
   unsigned long long old = compact->nonzero[block], write;
   int i, k, pos;
 

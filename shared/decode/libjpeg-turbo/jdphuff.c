@@ -511,14 +511,6 @@ decode_mcu_DC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
 }
 
 
-/* edge-cnn: zigzag positions first..last (first <= 64) as a bit mask. */
-LOCAL(unsigned long long)
-band_mask(int first, int last)
-{
-  unsigned long long upto = last >= DCTSIZE2 - 1 ? ~0ULL : (1ULL << (last + 1)) - 1;
-  return first >= DCTSIZE2 ? 0 : upto & (~0ULL << first);
-}
-
 /* edge-cnn: a correction bit of 1 for a nonzero coefficient (as below) */
 #define REFINE_COEF(coef, p1, m1) { \
   if ((*(coef) & (p1)) == 0) { /* do nothing if already set it */ \
@@ -628,12 +620,12 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
           /* edge-cnn: the same walk over the mask of nonzero coefficients:
            * the target is the (r+1)th zero from k, or past the band.
            */
-          unsigned long long band = band_mask(k, Se), zeros = ~nonzero & band;
+          unsigned long long band = jzigzag_band(k, Se), zeros = ~nonzero & band;
           unsigned long long set;
           while (r-- > 0 && zeros != 0)
             zeros &= zeros - 1;
           r = zeros != 0 ? __builtin_ctzll(zeros) : Se + 1;
-          set = nonzero & band & ~band_mask(r, DCTSIZE2 - 1);
+          set = nonzero & band & ~jzigzag_band(r, DCTSIZE2 - 1);
           REFINE_SET(set);
           k = r;
         } else
@@ -675,7 +667,7 @@ decode_mcu_AC_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
        */
       if (entropy->pub.nonzero != NULL) {
         /* edge-cnn: only the nonzero positions, from the mask */
-        unsigned long long set = nonzero & band_mask(k, Se);
+        unsigned long long set = nonzero & jzigzag_band(k, Se);
         REFINE_SET(set);
         k = Se + 1;
       } else

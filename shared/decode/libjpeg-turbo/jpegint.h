@@ -255,6 +255,15 @@ struct jpeg_entropy_decoder {
   boolean keeps_nonzero;
 };
 
+/* edge-cnn: zigzag positions first..last (first <= 64) as such a mask, for
+ * jdcoefct.c and jdphuff.c. */
+static inline unsigned long long
+jzigzag_band(int first, int last)
+{
+  unsigned long long upto = last >= DCTSIZE2 - 1 ? ~0ULL : (1ULL << (last + 1)) - 1;
+  return first >= DCTSIZE2 ? 0 : upto & (~0ULL << first);
+}
+
 /* Inverse DCT (also performs dequantization) */
 typedef void (*inverse_DCT_method_ptr) (j_decompress_ptr cinfo,
                                         jpeg_component_info *compptr,
